@@ -1,0 +1,39 @@
+"""The chat app's settings, read lazily with defaults (like DRF's ``api_settings``).
+
+Every name here is read from Django settings with the ``CHAT_`` prefix, e.g.
+``CHAT_MAX_MESSAGE_CHARS``, so ``override_settings`` works in tests.
+"""
+
+from django.conf import settings
+
+DEFAULTS = {
+    # Longest user message accepted; longer ones are rejected (413), never truncated.
+    "MAX_MESSAGE_CHARS": 4000,
+    # Longest page_url accepted.
+    "MAX_PAGE_URL_CHARS": 2000,
+    # Earlier turns sent to retrieval/LLM, capped again by HISTORY_MAX_TOKENS.
+    "HISTORY_TURNS": 8,
+    "HISTORY_MAX_TOKENS": 2000,
+    # Sessions idle longer than this are expired (404 on use, removed by prune_history).
+    "SESSION_IDLE_DAYS": 90,
+    # An assistant row still pending after this many seconds is marked failed.
+    "PENDING_TIMEOUT_SECONDS": 300,
+    # History page size (default and maximum).
+    "HISTORY_PAGE_SIZE": 50,
+    "HISTORY_MAX_PAGE_SIZE": 200,
+    # Daily LLM token budgets, checked before calling the LLM.
+    "SESSION_DAILY_TOKENS": 200_000,
+    "GLOBAL_DAILY_TOKENS": 5_000_000,
+    # Seconds a client should wait before retrying when storage is down.
+    "RETRY_AFTER_SECONDS": 5,
+}
+
+
+class ChatSettings:
+    def __getattr__(self, name: str):
+        if name not in DEFAULTS:
+            raise AttributeError(f"Unknown chat setting: {name}")
+        return getattr(settings, f"CHAT_{name}", DEFAULTS[name])
+
+
+chat_settings = ChatSettings()

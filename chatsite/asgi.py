@@ -1,0 +1,9 @@
+"""ASGI entry point: uvicorn serves this so streamed answers do not hold a worker."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
+
+application = get_asgi_application()

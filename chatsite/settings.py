@@ -1,0 +1,270 @@
+"""Settings for the chatsite project.
+
+The environment is read here and only here. With no environment at all the project runs
+offline: SQLite under ``data/``, the embedded search index under ``data/index``, and the
+extractive answer mode (no LLM). Production sets ``DATABASE_URL`` (Neon), ``QDRANT_URL`` and
+``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``. See ``docs/configuration.md``.
+"""
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, got {value!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from None
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from None
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# CORE
+DATA_DIR = Path(os.environ.get("CHATSITE_DATA_DIR", BASE_DIR / "data"))
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is required when DEBUG is off. Set SECRET_KEY to a long random "
+            "string (python -c 'import secrets; print(secrets.token_urlsafe(50))'), or set "
+            "DEBUG=true for local development."
+        )
+    SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "drf_spectacular",
+    "chat",
+    "rag",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "chatsite.urls"
+ASGI_APPLICATION = "chatsite.asgi.application"
+WSGI_APPLICATION = "chatsite.wsgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# DATABASES
+# DATABASE_URL selects the database (default: a SQLite file under DATA_DIR). A pooled URL
+# (Neon's "-pooler" host, or DATABASE_POOLED=true for PgBouncer in transaction mode) turns
+# off server-side cursors and psycopg's prepared statements, which a transaction pooler
+# cannot carry between transactions. DATABASE_DIRECT_URL, when set, is used by `migrate`
+# (schema changes should bypass the pooler).
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if not DATABASE_URL:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASE_URL = f"sqlite:///{DATA_DIR / 'db.sqlite3'}"
+DATABASE_DIRECT_URL = os.environ.get("DATABASE_DIRECT_URL", "")
+_running_migrate = len(sys.argv) > 1 and sys.argv[1] == "migrate"
+_database_url = DATABASE_DIRECT_URL if (DATABASE_DIRECT_URL and _running_migrate) else DATABASE_URL
+_default_db = dj_database_url.parse(
+    _database_url,
+    conn_max_age=env_int("CONN_MAX_AGE", 0),
+    conn_health_checks=env_bool("CONN_HEALTH_CHECKS", True),
+)
+_host = urlsplit(_database_url).hostname or ""
+DATABASE_POOLED = env_bool("DATABASE_POOLED", "-pooler" in _host) and not (
+    DATABASE_DIRECT_URL and _running_migrate
+)
+if _default_db["ENGINE"] == "django.db.backends.postgresql":
+    _options = _default_db.setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
+    if DATABASE_POOLED:
+        _default_db["DISABLE_SERVER_SIDE_CURSORS"] = True
+        _options["prepare_threshold"] = None
+elif _default_db["ENGINE"] == "django.db.backends.sqlite3":
+    _default_db.setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+DATABASES = {"default": _default_db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# CACHES
+# Throttles and token budgets live in the cache. The default is per-process; production with
+# more than one worker needs a shared cache: set REDIS_URL.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# AUTH
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# I18N
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# STATIC
+STATIC_URL = "static/"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# The widget lives at the stable URL /static/chat/widget.js; whitenoise serves it (with
+# CORS-friendly headers) straight from the app directories, no collectstatic needed.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# SECURITY
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_int("NUM_PROXIES", 0) else None
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
+
+# CORS
+# Only the docs sites listed in CORS_ALLOWED_ORIGINS may call the API from a browser. A
+# wildcard is refused unless DEBUG is on.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+if "*" in CORS_ALLOWED_ORIGINS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "CORS_ALLOWED_ORIGINS=* is only allowed with DEBUG=true; list your docs site "
+            "origins, e.g. CORS_ALLOWED_ORIGINS=https://docs.example.com"
+        )
+    CORS_ALLOWED_ORIGINS = []
+    CORS_ALLOW_ALL_ORIGINS = True
+CORS_URLS_REGEX = r"^/(chat|chatkit|static/chat)(/.*)?$"
+CORS_ALLOW_HEADERS = ["accept", "content-type", "x-chat-session", "last-event-id"]
+CORS_EXPOSE_HEADERS = ["Retry-After", "X-Chat-Session"]
+CORS_PREFLIGHT_MAX_AGE = 86400
+
+# REST FRAMEWORK
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "chat.exceptions.api_exception_handler",
+    "NUM_PROXIES": NUM_PROXIES,
+    "DEFAULT_THROTTLE_RATES": {
+        "chat_ip": os.environ.get("CHAT_RATE_IP", "30/min"),
+        "chat_session": os.environ.get("CHAT_RATE_SESSION", "20/min"),
+        "history": os.environ.get("CHAT_RATE_HISTORY", "120/min"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Docs chat API",
+    "DESCRIPTION": "Chat with a Docusaurus site's docs: streamed answers with sources and history.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# CHAT (the reusable app's settings; defaults in chat/conf.py)
+CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 4000)
+CHAT_SESSION_IDLE_DAYS = env_int("CHAT_SESSION_IDLE_DAYS", 90)
+CHAT_SESSION_DAILY_TOKENS = env_int("CHAT_SESSION_DAILY_TOKENS", 200_000)
+CHAT_GLOBAL_DAILY_TOKENS = env_int("CHAT_GLOBAL_DAILY_TOKENS", 5_000_000)
+
+# QDRANT
+# No QDRANT_URL: the embedded engine stores the index under RAG_INDEX_DIR.
+RAG_QDRANT_URL = os.environ.get("QDRANT_URL", "")
+RAG_QDRANT_API_KEY = os.environ.get("QDRANT_API_KEY", "")
+RAG_QDRANT_TIMEOUT = env_float("QDRANT_TIMEOUT", 5.0)
+RAG_INDEX_DIR = Path(os.environ.get("RAG_INDEX_DIR", DATA_DIR / "index"))
+RAG_COLLECTION = os.environ.get("RAG_COLLECTION", "docs")
+RAG_DOCS_BASE_URL = os.environ.get("DOCS_BASE_URL", "")
+
+# LLM
+# No OPENAI_API_KEY: offline mode, extractive answers quoting the docs with their sources.
+RAG_OPENAI_API_KEY = os.environ.get("OPENAI_API_KEY", "")
+RAG_OPENAI_BASE_URL = os.environ.get("OPENAI_BASE_URL", "")
+RAG_CHAT_MODEL = os.environ.get("CHAT_MODEL", "gpt-4o-mini")
+RAG_EMBEDDING_MODEL = os.environ.get("EMBEDDING_MODEL", "")
+RAG_EMBEDDING_DIMENSIONS = env_int("EMBEDDING_DIMENSIONS", 0)
+RAG_LLM_TIMEOUT = env_float("LLM_TIMEOUT", 60.0)
+RAG_MAX_TOKENS = env_int("LLM_MAX_TOKENS", 800)
+
+# LOGGING
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
+}

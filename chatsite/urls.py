@@ -1,0 +1,13 @@
+"""Project URLs: the chat API, health checks, the OpenAPI schema, admin and the demo page."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="demo.html"), name="demo"),
+    path("", include("chat.urls")),
+    path("api/schema", SpectacularAPIView.as_view(), name="schema"),
+    path("admin/", admin.site.urls),
+]

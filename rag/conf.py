@@ -1,0 +1,31 @@
+"""The rag app's settings, read lazily with defaults and the ``RAG_`` prefix."""
+
+from pathlib import Path
+
+from django.conf import settings
+
+DEFAULTS = {
+    "QDRANT_URL": "",
+    "QDRANT_API_KEY": "",
+    "QDRANT_TIMEOUT": 5.0,
+    "INDEX_DIR": Path("data/index"),
+    "COLLECTION": "docs",
+    "DOCS_BASE_URL": "",
+    "OPENAI_API_KEY": "",
+    "OPENAI_BASE_URL": "",
+    "CHAT_MODEL": "gpt-4o-mini",
+    "EMBEDDING_MODEL": "",
+    "EMBEDDING_DIMENSIONS": 0,
+    "LLM_TIMEOUT": 60.0,
+    "MAX_TOKENS": 800,
+}
+
+
+class RagSettings:
+    def __getattr__(self, name: str):
+        if name not in DEFAULTS:
+            raise AttributeError(f"Unknown rag setting: {name}")
+        return getattr(settings, f"RAG_{name}", DEFAULTS[name])
+
+
+rag_settings = RagSettings()
