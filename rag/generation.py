@@ -1,0 +1,325 @@
+"""LLM calls: the streamed answer, and short non-streamed completions (query rewriting).
+
+Prompts come from ``rag/prompts/*.txt`` and are loaded once. The answer prompt holds the
+retrieved chunks as numbered, delimited, untrusted context. Errors from the OpenAI-compatible
+endpoint (HTTP errors, timeouts, a connection reset mid-stream) become
+``rag.exceptions.GenerationError`` with a stable ``code`` and whether a retry may help.
+
+Two stream filters run over the model's text before it reaches the user:
+``CitationFilter`` drops ``[n]`` markers that map to no retrieved chunk (also when a marker is
+split across deltas), and ``LeakGuard`` stops the answer if it starts echoing the system
+prompt (long verbatim runs, or any secret-looking token such as a canary planted in it).
+"""
+
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import openai
+
+from .clients import get_async_openai
+from .conf import rag_settings
+from .exceptions import GenerationError
+
+PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
+# How much recent conversation goes into the prompt (messages, and characters per message).
+HISTORY_MESSAGES = 6
+HISTORY_MESSAGE_CHARS = 1500
+CONTEXT_CHARS = 14000
+LEAK_REPLY = "I can't share that. I can only help with questions about this documentation."
+
+
+@lru_cache(maxsize=None)
+def load_prompt(name: str) -> str:
+    return (PROMPTS_DIR / f"{name}.txt").read_text(encoding="utf-8").strip()
+
+
+def site_name() -> str:
+    host = urlsplit(rag_settings.DOCS_BASE_URL or "").hostname
+    return f"the documentation at {host}" if host else "this documentation site"
+
+
+def system_prompt() -> str:
+    return load_prompt("system").replace("{site_name}", site_name())
+
+
+# --- prompt building ---------------------------------------------------------------------
+
+
+def format_context(chunks: list[dict]) -> str:
+    """Number the chunks ``[n]`` and fence each one; text is clipped to CONTEXT_CHARS overall.
+
+    Each chunk is a dict with ``n``, ``title``, ``heading``, ``text``.
+    """
+    parts = []
+    budget = CONTEXT_CHARS
+    for chunk in chunks:
+        text = chunk["text"].strip()
+        if len(text) > budget:
+            text = text[: max(budget, 0)].rstrip() + " …"
+        budget -= len(text)
+        where = " › ".join(p for p in (chunk.get("title"), chunk.get("heading")) if p)
+        # The delimiter cannot be forged by chunk text: it carries the number and is escaped.
+        text = text.replace("<excerpt", "&lt;excerpt").replace("</excerpt", "&lt;/excerpt")
+        parts.append(f'<excerpt n="{chunk["n"]}" source="{_attr(where)}">\n{text}\n</excerpt>')
+        if budget <= 0:
+            break
+    return "\n\n".join(parts)
+
+
+def _attr(value: str) -> str:
+    return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+
+
+def history_messages(history: list[dict]) -> list[dict]:
+    messages = []
+    for item in (history or [])[-HISTORY_MESSAGES:]:
+        role = item.get("role")
+        content = str(item.get("content") or "").strip()
+        if role not in ("user", "assistant") or not content:
+            continue
+        messages.append({"role": role, "content": content[:HISTORY_MESSAGE_CHARS]})
+    return messages
+
+
+def build_messages(*, question: str, history: list[dict], chunks: list[dict] | None) -> list[dict]:
+    """System prompt, recent history, then the question wrapped with its context.
+
+    ``chunks=None`` means retrieval was unavailable (answer without context).
+    """
+    if chunks is None:
+        user = load_prompt("context_empty").replace("{question}", question)
+    else:
+        user = (
+            load_prompt("context")
+            .replace("{context}", format_context(chunks) or "(no excerpts)")
+            .replace("{question}", question)
+        )
+    return [
+        {"role": "system", "content": system_prompt()},
+        *history_messages(history),
+        {"role": "user", "content": user},
+    ]
+
+
+# --- errors ------------------------------------------------------------------------------
+
+
+def generation_error(exc: Exception) -> GenerationError:
+    """Map an ``openai`` exception to a GenerationError."""
+    if isinstance(exc, openai.APITimeoutError):
+        return GenerationError("llm_timeout", "The language model took too long to answer.",
+                               retryable=True)
+    if isinstance(exc, openai.RateLimitError):
+        return GenerationError("llm_rate_limited", "The language model is busy; try again shortly.",
+                               retryable=True, retry_after=_retry_after(exc))
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        if status in (401, 403):
+            return GenerationError("llm_auth", "The language model rejected the configured API key.",
+                                   retryable=False)
+        if status >= 500:
+            return GenerationError("llm_unavailable",
+                                   f"The language model failed (HTTP {status}); try again.",
+                                   retryable=True, retry_after=_retry_after(exc))
+        return GenerationError("llm_error", f"The language model refused the request (HTTP {status}).",
+                               retryable=False)
+    if isinstance(exc, openai.APIConnectionError):
+        return GenerationError("llm_unavailable", "The language model could not be reached; try again.",
+                               retryable=True)
+    # Anything raised while reading the stream (connection reset, truncated chunk, ...).
+    return GenerationError("llm_stream_interrupted", "The answer stream was interrupted; try again.",
+                           retryable=True)
+
+
+def _retry_after(exc: Exception) -> int | None:
+    response = getattr(exc, "response", None)
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return max(0, int(float(value))) if value else None
+    except ValueError:
+        return None
+
+
+# --- streaming ---------------------------------------------------------------------------
+
+
+@dataclass
+class Usage:
+    model: str = ""
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    ttft_ms: int | None = None
+
+
+async def stream_chat(*, messages: list[dict], usage: Usage) -> AsyncIterator[str]:
+    """Yield the model's text deltas; fill ``usage`` as the stream goes.
+
+    Raises GenerationError (after any deltas already yielded) when the call fails.
+    """
+    client = get_async_openai()
+    if client is None:
+        raise GenerationError("llm_not_configured", "No language model is configured.",
+                              retryable=False)
+    usage.model = rag_settings.CHAT_MODEL
+    started = time.monotonic()
+    try:
+        stream = await client.chat.completions.create(
+            model=rag_settings.CHAT_MODEL,
+            messages=messages,
+            max_tokens=int(rag_settings.MAX_TOKENS),
+            temperature=0.1,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        async with stream:
+            async for chunk in stream:
+                if chunk.model:
+                    usage.model = chunk.model
+                if chunk.usage:
+                    usage.prompt_tokens = chunk.usage.prompt_tokens
+                    usage.completion_tokens = chunk.usage.completion_tokens
+                for choice in chunk.choices or ():
+                    text = choice.delta.content if choice.delta else None
+                    if text:
+                        if usage.ttft_ms is None:
+                            usage.ttft_ms = int((time.monotonic() - started) * 1000)
+                        yield text
+    except GenerationError:
+        raise
+    except (openai.OpenAIError, OSError, ValueError) as exc:
+        raise generation_error(exc) from exc
+    except Exception as exc:  # httpx transport errors mid-stream are not OpenAIError
+        if type(exc).__module__.split(".")[0] in ("httpx", "httpx2", "httpcore", "h11", "anyio"):
+            raise generation_error(exc) from exc
+        raise
+
+
+async def complete(*, messages: list[dict], max_tokens: int = 100) -> str:
+    """One short non-streamed completion (e.g. query rewriting). Raises GenerationError."""
+    client = get_async_openai()
+    if client is None:
+        raise GenerationError("llm_not_configured", "No language model is configured.",
+                              retryable=False)
+    try:
+        response = await client.chat.completions.create(
+            model=rag_settings.CHAT_MODEL,
+            messages=messages,
+            max_tokens=max_tokens,
+            temperature=0.0,
+        )
+    except openai.OpenAIError as exc:
+        raise generation_error(exc) from exc
+    choices = response.choices or []
+    return (choices[0].message.content or "").strip() if choices else ""
+
+
+# --- stream filters ----------------------------------------------------------------------
+
+_CITATION = re.compile(r"\[(\d{1,3})\]")
+# An unfinished "[", "[1" or "[12" at the end of the buffer might still become a citation.
+_PARTIAL = re.compile(r"\[\d{0,3}$")
+
+
+@dataclass
+class CitationFilter:
+    """Removes ``[n]`` that maps to no source; remembers which valid ones were cited."""
+
+    valid: set[int]
+    cited: list[int] = field(default_factory=list)
+    _pending: str = ""
+
+    def feed(self, text: str) -> str:
+        buffer = self._pending + text
+        match = _PARTIAL.search(buffer)
+        if match:
+            self._pending, buffer = buffer[match.start():], buffer[: match.start()]
+        else:
+            self._pending = ""
+        return self._clean(buffer)
+
+    def flush(self) -> str:
+        buffer, self._pending = self._pending, ""
+        return self._clean(buffer)
+
+    def _clean(self, text: str) -> str:
+        def replace(match: re.Match) -> str:
+            n = int(match.group(1))
+            if n in self.valid:
+                if n not in self.cited:
+                    self.cited.append(n)
+                return match.group(0)
+            return ""
+
+        return _CITATION.sub(replace, text)
+
+
+def clean_citations(text: str, valid: set[int]) -> tuple[str, list[int]]:
+    """The whole-text version of CitationFilter (non-streamed answers)."""
+    citations = CitationFilter(valid=valid)
+    cleaned = citations.feed(text) + citations.flush()
+    return cleaned, citations.cited
+
+
+_WS = re.compile(r"\s+")
+# Tokens that look like secrets or canaries: long, and mixing letters with digits.
+_SECRETISH = re.compile(r"(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{8,}")
+
+
+def _normalise(text: str) -> str:
+    return _WS.sub(" ", text.lower()).strip()
+
+
+class LeakGuard:
+    """Holds back the tail of the answer and stops it if it echoes the system prompt.
+
+    A leak is a verbatim run of WINDOW characters of the system prompt (whitespace and case
+    ignored), or any secret-looking token of the prompt (a planted canary). The last HOLD
+    characters are only released once they cannot be the start of a leak.
+    """
+
+    WINDOW = 40
+    HOLD = 80
+
+    def __init__(self, secret_text: str):
+        self._prompt = _normalise(secret_text)
+        self._tokens = {t.lower() for t in _SECRETISH.findall(secret_text)}
+        self._text = ""  # normalised text seen so far (for detection)
+        self._held = ""
+        self.leaked = False
+
+    def _detect(self) -> bool:
+        text = self._text
+        lowered = text.lower()
+        if any(token in lowered for token in self._tokens):
+            return True
+        tail = text[-(self.HOLD + self.WINDOW):]
+        for start in range(0, max(len(tail) - self.WINDOW + 1, 0)):
+            if tail[start:start + self.WINDOW] in self._prompt:
+                return True
+        return False
+
+    def feed(self, text: str) -> str:
+        if self.leaked:
+            return ""
+        self._held += text
+        self._text = _normalise(self._text + " " + text) if False else self._text + text
+        self._text = _WS.sub(" ", self._text.lower())
+        if self._detect():
+            self.leaked = True
+            self._held = ""
+            return ""
+        if len(self._held) <= self.HOLD:
+            return ""
+        release, self._held = self._held[: -self.HOLD], self._held[-self.HOLD:]
+        return release
+
+    def flush(self) -> str:
+        if self.leaked:
+            return ""
+        held, self._held = self._held, ""
+        return held
