@@ -6,3 +6,8 @@ class ChatConfig(AppConfig):
     name = "chat"
     verbose_name = _("Chat")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import logfilters
+
+        logfilters.install()

@@ -4,7 +4,10 @@ Tests call ``reset_clients()`` after changing settings. Nothing here reads setti
 time.
 """
 
+import math
+import threading
 from functools import lru_cache
+from pathlib import Path
 
 from openai import AsyncOpenAI, OpenAI
 
@@ -41,7 +44,53 @@ def get_openai() -> OpenAI | None:
     )
 
 
-_resetters = []
+def get_qdrant_client():
+    """A qdrant-client for the server at ``QDRANT_URL`` (None when the embedded index is used)."""
+    if not rag_settings.QDRANT_URL:
+        return None
+    from qdrant_client import QdrantClient
+
+    return QdrantClient(
+        url=rag_settings.QDRANT_URL,
+        api_key=rag_settings.QDRANT_API_KEY or None,
+        timeout=max(1, math.ceil(float(rag_settings.QDRANT_TIMEOUT))),
+    )
+
+
+_indexes: dict[tuple, object] = {}
+_indexes_lock = threading.Lock()
+
+
+def get_search_index():
+    """The search index backend for the current settings, one per process and setting.
+
+    Keyed by the settings it depends on, so a test that changes ``RAG_QDRANT_URL`` or
+    ``RAG_INDEX_DIR`` gets a matching index even before ``reset_clients()``.
+    """
+    from .index import EdgeIndex, ServerIndex
+
+    key = (rag_settings.QDRANT_URL, rag_settings.QDRANT_API_KEY, float(rag_settings.QDRANT_TIMEOUT),
+           str(Path(rag_settings.INDEX_DIR).resolve()) if not rag_settings.QDRANT_URL else "")
+    with _indexes_lock:
+        index = _indexes.get(key)
+        if index is None:
+            if rag_settings.QDRANT_URL:
+                index = ServerIndex(get_qdrant_client(), location=f"the Qdrant server at {rag_settings.QDRANT_URL}")
+            else:
+                index = EdgeIndex(Path(rag_settings.INDEX_DIR))
+            _indexes[key] = index
+        return index
+
+
+def _close_indexes() -> None:
+    with _indexes_lock:
+        indexes = list(_indexes.values())
+        _indexes.clear()
+    for index in indexes:
+        index.close()
+
+
+_resetters = [_close_indexes]
 
 
 def on_reset(func):

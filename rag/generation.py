@@ -191,12 +191,19 @@ async def stream_chat(*, messages: list[dict], usage: Usage) -> AsyncIterator[st
                         yield text
     except GenerationError:
         raise
-    except (openai.OpenAIError, OSError, ValueError) as exc:
-        raise generation_error(exc) from exc
-    except Exception as exc:  # httpx transport errors mid-stream are not OpenAIError
-        if type(exc).__module__.split(".")[0] in ("httpx", "httpx2", "httpcore", "h11", "anyio"):
-            raise generation_error(exc) from exc
-        raise
+    except Exception as exc:
+        # httpx transport errors mid-stream are not always wrapped in OpenAIError.
+        transport = type(exc).__module__.split(".")[0] in ("httpx", "httpx2", "httpcore", "h11",
+                                                           "anyio")
+        if not isinstance(exc, (openai.OpenAIError, OSError, ValueError)) and not transport:
+            raise
+        error = generation_error(exc)
+        if usage.ttft_ms is not None and error.code in ("llm_unavailable", "llm_timeout"):
+            # The answer had started: the stream broke, the endpoint itself was reachable.
+            error = GenerationError("llm_stream_interrupted",
+                                    "The answer stream was interrupted; try again.",
+                                    retryable=True)
+        raise error from exc
 
 
 async def complete(*, messages: list[dict], max_tokens: int = 100) -> str:
@@ -307,15 +314,20 @@ class LeakGuard:
         if self.leaked:
             return ""
         self._held += text
-        self._text = _normalise(self._text + " " + text) if False else self._text + text
-        self._text = _WS.sub(" ", self._text.lower())
+        self._text = _WS.sub(" ", (self._text + text).lower())
         if self._detect():
             self.leaked = True
             self._held = ""
             return ""
         if len(self._held) <= self.HOLD:
             return ""
-        release, self._held = self._held[: -self.HOLD], self._held[-self.HOLD:]
+        cut = len(self._held) - self.HOLD
+        # Release up to a whitespace boundary so a URL is never released half-written
+        # (see filter_urls), unless a single word outgrows the hold.
+        space = max(self._held.rfind(" ", 0, cut), self._held.rfind("\n", 0, cut))
+        if space > 0:
+            cut = space + 1
+        release, self._held = self._held[:cut], self._held[cut:]
         return release
 
     def flush(self) -> str:
@@ -323,3 +335,27 @@ class LeakGuard:
             return ""
         held, self._held = self._held, ""
         return held
+
+
+_URL = re.compile(r"https?://[^\s<>()\[\]`'\"]+", re.IGNORECASE)
+
+
+def filter_urls(text: str, allowed: list[str]) -> str:
+    """Replace URLs that were not indexed (not in the sources or their text) by a marker.
+
+    ``allowed`` holds URL prefixes: the docs site's base URL, the sources' URLs and any URL
+    that appears in the retrieved text.
+    """
+
+    def replace(match: re.Match) -> str:
+        url = match.group(0).rstrip(".,;:!?")
+        tail = match.group(0)[len(url):]
+        if any(url.startswith(prefix) or prefix.startswith(url) for prefix in allowed if prefix):
+            return match.group(0)
+        return "(link removed)" + tail
+
+    return _URL.sub(replace, text)
+
+
+def urls_in(text: str) -> list[str]:
+    return [m.group(0).rstrip(".,;:!?") for m in _URL.finditer(text or "")]

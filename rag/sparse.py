@@ -75,7 +75,13 @@ def encode_document(text: str) -> SparseVector:
 
 
 def encode_query(text: str) -> SparseVector:
-    return _vector({term_index(t): 1.0 for t in set(tokenize(text))})
+    """One weight per distinct term; a repeated term weighs more, sub-linearly (1 + ln tf).
+
+    Repetition is how a caller emphasises part of a query (rag.rewrite repeats the user's own
+    question so it outweighs terms borrowed from earlier turns).
+    """
+    counts = Counter(term_index(t) for t in tokenize(text))
+    return _vector({i: 1.0 + math.log(tf) for i, tf in counts.items()})
 
 
 def idf(document_count: int, containing: int) -> float:

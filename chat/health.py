@@ -1,0 +1,94 @@
+"""Health endpoints for load balancers and orchestrators.
+
+- ``GET /healthz``: liveness. The process is up and serving requests; touches nothing else,
+  so a slow database never gets a healthy process restarted.
+- ``GET /readyz``: readiness. Checks each dependency (the database with ``SELECT 1``, the
+  search index through ``rag``'s ``index_status()``) and reports status and latency of each;
+  503 with ``Retry-After`` when any is down, naming which.
+
+Both are plain Django views (no DRF, no session, no auth) and exempt from the HTTPS redirect
+(``SECURE_REDIRECT_EXEMPT``) so probes over plain HTTP inside the network work. Error
+details go to the log, not the response: the endpoints are public.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from .conf import chat_settings
+
+logger = logging.getLogger(__name__)
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request):
+    checks = {
+        "database": _timed(check_database),
+        "search_index": _timed(check_search_index),
+    }
+    failed = [name for name, check in checks.items() if not check["ok"]]
+    body = {"status": "unavailable" if failed else "ok", "checks": checks}
+    if failed:
+        body["failed"] = failed
+        response = JsonResponse(body, status=503)
+        response["Retry-After"] = str(chat_settings.RETRY_AFTER_SECONDS)
+        return response
+    return JsonResponse(body)
+
+
+def check_database() -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return {}
+
+
+def check_search_index() -> dict:
+    index_status = _index_status_function()
+    if index_status is None:
+        raise RuntimeError("the rag app provides no index_status()")
+    info = index_status()
+    info = dict(info) if isinstance(info, dict) else {}
+    if not info.pop("ok", True):
+        raise RuntimeError(str(info.get("error") or "the search index reports it is not ready"))
+    # Only coarse, non-sensitive facts are passed on (no URLs or paths).
+    return {key: info[key] for key in ("backend", "collection", "points") if key in info}
+
+
+def _index_status_function() -> Callable[[], dict] | None:
+    for module_name in ("rag.retrieval", "rag.index"):
+        try:
+            module = __import__(module_name, fromlist=["index_status"])
+        except ImportError:
+            continue
+        function = getattr(module, "index_status", None)
+        if function is not None:
+            return function
+    return None
+
+
+def _timed(check: Callable[[], dict]) -> dict:
+    started = time.perf_counter()
+    try:
+        details = check()
+        ok, error = True, None
+    except Exception as exc:  # readiness reports failures, it never raises them
+        logger.warning("readiness check %s failed: %r", check.__name__, exc)
+        details, ok, error = {}, False, f"unavailable ({type(exc).__name__})"
+    result = {"ok": ok, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+    if error:
+        result["error"] = error
+    result.update(details)
+    return result

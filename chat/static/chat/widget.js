@@ -1,0 +1,808 @@
+/*! Docs chat widget: one <docs-chat> element, no dependencies. See docs/widget.md.
+ *
+ * Add it to any page (or Docusaurus `scripts`) with
+ *   <script src="https://chat.example.com/static/chat/widget.js" defer
+ *           data-api="https://chat.example.com"></script>
+ *
+ * Model and user text reach the DOM only as text nodes: the markdown renderer below builds a
+ * small tree of allowlisted tags (no raw HTML, no images, only http(s)/mailto links) that
+ * `toDom` turns into elements with createElement/textContent. It runs in Node too (no DOM),
+ * which is how chat/tests/js/ tests it.
+ */
+(() => {
+  'use strict';
+
+  // ---- Markdown → safe tree ------------------------------------------------------------
+  // A node is a string (text) or {t: tag, c: children, href?, cls?, title?, code?, lang?}.
+
+  const safeUrl = (url, base) => {
+    try {
+      const u = new URL(url, base);
+      return /^(https?|mailto):$/.test(u.protocol) ? u.href : null;
+    } catch (e) {
+      return null;
+    }
+  };
+
+  const INLINE = new RegExp([
+    /(`+)([^`][\s\S]*?)\1(?!`)/, // 1,2 code span
+    /\\([!-/:-@[-`{-~])/, // 3 escape
+    /!\[([^\]]*)\]\(\s*<?([^\s)>]*)>?(?:\s+"[^"]*")?\s*\)/, // 4,5 image
+    /\[((?:[^[\]]|\[[^\]]*\])*)\]\(\s*<?([^\s)>]*)>?(?:\s+"[^"]*")?\s*\)/, // 6,7 link
+    /\[(\d{1,3})\]/, // 8 citation
+    /<(https?:\/\/[^\s<>]+)>/, // 9 autolink
+    /(https?:\/\/[^\s<]*[^\s<.,:;"')\]!?*_])/, // 10 bare URL
+    /(\*\*|__)(?=\S)([\s\S]*?\S)\11/, // 11,12 strong
+    /(~~)(?=\S)([\s\S]*?\S)~~/, // 13,14 strikethrough
+    /([*_])(?=\S)([\s\S]*?\S)\15/, // 15,16 emphasis
+    / {2,}\n|\\\n|\n/, // line break
+  ].map((r) => r.source).join('|'));
+
+  const inline = (s, ctx) => {
+    const out = [];
+    const text = (t) => {
+      if (!t) return;
+      if (typeof out[out.length - 1] === 'string') out[out.length - 1] += t;
+      else out.push(t);
+    };
+    const link = (href, c, cls, title) => {
+      const url = safeUrl(href, ctx.base);
+      if (!url || ctx.inLink) return c.forEach((n) => (typeof n === 'string' ? text(n) : out.push(n)));
+      out.push({ t: 'a', href: url, c, cls, title });
+    };
+    let m;
+    while (s && (m = INLINE.exec(s))) {
+      const [all] = m;
+      const prev = s[m.index - 1] || ' ';
+      text(s.slice(0, m.index));
+      s = s.slice(m.index + all.length);
+      // Intraword underscores (snake_case) are not emphasis.
+      if ((m[11] === '__' || m[15] === '_') && /\w/.test(prev)) {
+        text(all[0]);
+        s = all.slice(1) + s;
+      } else if (m[2] !== undefined) out.push({ t: 'code', c: [m[2].replace(/^ (.*) $/, '$1')] });
+      else if (m[3] !== undefined) text(m[3]);
+      else if (m[5] !== undefined) {
+        // Never an <img>: a remote image is a tracking pixel. Show it as a link instead.
+        const alt = 'image: ' + (m[4] || 'untitled');
+        link(m[5], [alt], 'img', alt);
+      } else if (m[7] !== undefined) link(m[7], inline(m[6], { ...ctx, inLink: true }));
+      else if (m[8] !== undefined) {
+        const src = ctx.sources[+m[8] - 1];
+        if (src && src.url) link(src.url, [all], 'cite', src.title);
+        else text(all);
+      } else if (m[9] !== undefined) link(m[9], [m[9]]);
+      else if (m[10] !== undefined) link(m[10], [m[10]]);
+      else if (m[12] !== undefined) out.push({ t: 'strong', c: inline(m[12], ctx) });
+      else if (m[14] !== undefined) out.push({ t: 'del', c: inline(m[14], ctx) });
+      else if (m[16] !== undefined) out.push({ t: 'em', c: inline(m[16], ctx) });
+      else out.push({ t: 'br' });
+    }
+    text(s);
+    return out;
+  };
+
+  const FENCE = /^ {0,3}(`{3,}|~{3,})\s*([\w+#.-]*)/;
+  const HEADING = /^ {0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$/;
+  const HR = /^ {0,3}([-*_])(?:\s*\1){2,}\s*$/;
+  const QUOTE = /^ {0,3}> ?/;
+  const ITEM = /^( {0,3})([-*+]|\d{1,9}[.)])(\s+|$)/;
+  const DELIM = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
+  const cells = (line) => line.trim().replace(/^\||\|$/g, '').split('|').map((c) => c.trim());
+  const startsBlock = (line) => FENCE.test(line) || HEADING.test(line) || HR.test(line) ||
+    QUOTE.test(line) || ITEM.test(line);
+
+  const blocks = (src, ctx) => {
+    const lines = src.replace(/\r\n?/g, '\n').split('\n');
+    const out = [];
+    let i = 0;
+    while (i < lines.length) {
+      const line = lines[i];
+      let m;
+      if (!line.trim()) {
+        i++;
+      } else if ((m = FENCE.exec(line))) {
+        const code = [];
+        const close = new RegExp('^ {0,3}' + m[1][0] + '{' + m[1].length + ',}\\s*$');
+        for (i++; i < lines.length && !close.test(lines[i]); i++) code.push(lines[i]);
+        i++;
+        out.push({ t: 'pre', code: code.join('\n'), lang: m[2] });
+      } else if ((m = HEADING.exec(line))) {
+        out.push({ t: 'h' + Math.min(m[1].length + 2, 6), c: inline(m[2], ctx) });
+        i++;
+      } else if (HR.test(line)) {
+        out.push({ t: 'hr' });
+        i++;
+      } else if (line.includes('|') && (lines[i + 1] || '').includes('|') && DELIM.test(lines[i + 1])) {
+        const row = (l, tag) => ({ t: 'tr', c: cells(l).map((c) => ({ t: tag, c: inline(c, ctx) })) });
+        const body = [];
+        const head = row(line, 'th');
+        for (i += 2; i < lines.length && lines[i].includes('|') && lines[i].trim(); i++) body.push(row(lines[i], 'td'));
+        out.push({ t: 'table', c: [{ t: 'thead', c: [head] }, { t: 'tbody', c: body }] });
+      } else if (QUOTE.test(line)) {
+        const inner = [];
+        for (; i < lines.length && lines[i].trim() && (QUOTE.test(lines[i]) || !startsBlock(lines[i])); i++) {
+          inner.push(lines[i].replace(QUOTE, ''));
+        }
+        out.push({ t: 'blockquote', c: blocks(inner.join('\n'), ctx) });
+      } else if ((m = ITEM.exec(line))) {
+        const ordered = /\d/.test(m[2]);
+        const list = { t: ordered ? 'ol' : 'ul', c: [] };
+        if (ordered && parseInt(m[2], 10) !== 1) list.start = parseInt(m[2], 10);
+        while (i < lines.length && (m = ITEM.exec(lines[i])) && /\d/.test(m[2]) === ordered) {
+          const indent = m[0].length;
+          const item = [lines[i].slice(indent)];
+          for (i++; i < lines.length; i++) {
+            const l = lines[i];
+            const blankThenIndented = !l.trim() && /^\s{2,}\S/.test(lines[i + 1] || '');
+            if (blankThenIndented || /^\s{2,}\S/.test(l) || (l.trim() && !startsBlock(l) && item[item.length - 1].trim())) {
+              item.push(l.replace(new RegExp('^ {0,' + indent + '}'), ''));
+            } else break;
+          }
+          const c = blocks(item.join('\n'), ctx);
+          list.c.push({ t: 'li', c: c[0] && c[0].t === 'p' ? [...c[0].c, ...c.slice(1)] : c });
+          while (i < lines.length && !lines[i].trim() && ITEM.test(lines[i + 1] || '')) i++;
+        }
+        out.push(list);
+      } else {
+        const para = [];
+        for (; i < lines.length && lines[i].trim() && !(para.length && startsBlock(lines[i])); i++) para.push(lines[i]);
+        out.push({ t: 'p', c: inline(para.join('\n').trim(), ctx) });
+      }
+    }
+    return out;
+  };
+
+  /** Parse markdown into a safe tree. `sources[n-1]` is what a `[n]` citation links to. */
+  const markdown = (src, sources, base) => blocks(String(src || ''), { sources: sources || [], base });
+
+  /** Split an SSE byte-stream buffer into complete events and the unfinished rest. */
+  const sseParse = (buf) => {
+    const events = [];
+    let end;
+    buf = buf.replace(/\r\n?/g, '\n');
+    while ((end = buf.indexOf('\n\n')) >= 0) {
+      let event = 'message';
+      const data = [];
+      for (const line of buf.slice(0, end).split('\n')) {
+        const colon = line.indexOf(':');
+        if (colon === 0) continue;
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+        if (field === 'event') event = value;
+        else if (field === 'data') data.push(value);
+      }
+      buf = buf.slice(end + 2);
+      if (data.length) events.push({ event, data: data.join('\n') });
+    }
+    return [events, buf];
+  };
+
+  if (typeof window === 'undefined') {
+    module.exports = { markdown, safeUrl, sseParse };
+    return;
+  }
+
+  // ---- Tree → DOM ----------------------------------------------------------------------
+
+  const TAGS = new Set('p br strong em del code a ul ol li table thead tbody tr th td blockquote h3 h4 h5 h6 hr'.split(' '));
+  const h = (tag, props, ...kids) => {
+    const el = document.createElement(tag);
+    for (const k in props || {}) {
+      if (k.startsWith('on')) el.addEventListener(k.slice(2), props[k]);
+      else if (props[k] != null && props[k] !== false) el.setAttribute(k, props[k] === true ? '' : props[k]);
+    }
+    el.append(...kids.filter((k) => k != null));
+    return el;
+  };
+
+  const copyButton = (code) => {
+    const btn = h('button', { type: 'button', class: 'copy', 'aria-label': 'Copy code' }, 'Copy');
+    btn.addEventListener('click', async () => {
+      try {
+        await navigator.clipboard.writeText(code);
+        btn.textContent = 'Copied';
+      } catch (e) {
+        btn.textContent = 'Select and copy';
+      }
+      setTimeout(() => (btn.textContent = 'Copy'), 1500);
+    });
+    return btn;
+  };
+
+  const toDom = (nodes) => {
+    const frag = document.createDocumentFragment();
+    for (const n of nodes) {
+      if (typeof n === 'string') frag.append(n);
+      else if (n.t === 'pre') {
+        frag.append(h('div', { class: 'code', part: 'code' }, h('div', { class: 'bar' }, h('span', null, n.lang || 'code'),
+          copyButton(n.code)), h('pre', null, h('code', null, n.code))));
+      } else if (n.t === 'table') {
+        frag.append(h('div', { class: 'table' }, h('table', null, toDom(n.c))));
+      } else if (TAGS.has(n.t)) {
+        const el = h(n.t, { class: n.cls, title: n.title, start: n.start });
+        if (n.t === 'a') {
+          el.href = n.href;
+          el.rel = 'noopener noreferrer nofollow';
+          if (new URL(n.href).origin !== location.origin) el.target = '_blank';
+        }
+        if (n.c) el.append(toDom(n.c));
+        frag.append(el);
+      }
+    }
+    return frag;
+  };
+
+  // ---- The element ---------------------------------------------------------------------
+
+  const icon = (d, label) => `<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path d="${d}" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg>${label || ''}`;
+  const ICON_CHAT = 'M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z';
+  const ICON_CLOSE = 'M6 6l12 12M18 6L6 18';
+
+  // Styles go in a constructed stylesheet, which a docs site's CSP allows without
+  // 'unsafe-inline' (a <style> element is the fallback for older browsers).
+  const CSS = `
+:host{all:initial;--dc-accent:#1a56db;--dc-on-accent:#fff;--dc-bg:#fff;--dc-fg:#1c1e21;--dc-muted:#51575f;
+--dc-border:#d0d5dc;--dc-surface:#f2f4f7;--dc-link:#1747b5;--dc-code-bg:#f1f3f5;--dc-error:#b42318;
+--dc-focus:#1a56db;--dc-radius:14px;--dc-font:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
+--dc-z:2147483000;--dc-shadow:0 12px 40px rgba(15,23,42,.22);--dc-offset:20px}
+:host([theme=dark]){--dc-bg:#1f2024;--dc-fg:#e6e7ea;--dc-muted:#aab0b8;--dc-border:#3b3f46;--dc-surface:#2a2c31;
+--dc-link:#8ab4f8;--dc-code-bg:#15161a;--dc-error:#ff9c94;--dc-focus:#8ab4f8;--dc-shadow:0 12px 40px rgba(0,0,0,.6)}
+*{box-sizing:border-box}
+[hidden]{display:none!important}
+button,textarea{font:inherit;color:inherit}
+:focus-visible{outline:2px solid var(--dc-focus);outline-offset:2px}
+.launcher{position:fixed;bottom:var(--dc-offset);right:var(--dc-offset);z-index:var(--dc-z);width:56px;height:56px;
+border-radius:50%;border:0;cursor:pointer;background:var(--dc-accent);color:var(--dc-on-accent);
+box-shadow:var(--dc-shadow);display:grid;place-items:center;transition:transform .15s}
+.launcher:hover{transform:scale(1.06)}
+.launcher svg{width:26px;height:26px}
+.panel{position:fixed;bottom:calc(var(--dc-offset) + 68px);right:var(--dc-offset);z-index:var(--dc-z);
+width:min(400px,calc(100vw - 2*var(--dc-offset)));height:min(620px,calc(100vh - 110px));display:flex;
+flex-direction:column;background:var(--dc-bg);color:var(--dc-fg);font:15px/1.5 var(--dc-font);
+border:1px solid var(--dc-border);border-radius:var(--dc-radius);box-shadow:var(--dc-shadow);overflow:hidden;
+animation:pop .18s ease-out}
+:host([position=bottom-left]) .launcher,:host([position=bottom-left]) .panel{right:auto;left:var(--dc-offset)}
+@keyframes pop{from{opacity:0;transform:translateY(12px) scale(.98)}}
+header{display:flex;align-items:center;gap:4px;padding:10px 10px 10px 16px;border-bottom:1px solid var(--dc-border)}
+h2{flex:1;margin:0;font-size:16px;font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.icon{display:inline-flex;align-items:center;gap:4px;border:0;background:none;border-radius:8px;padding:6px;cursor:pointer;color:var(--dc-muted)}
+.icon:hover{background:var(--dc-surface);color:var(--dc-fg)}
+.log{flex:1;overflow-y:auto;padding:16px;display:flex;flex-direction:column;gap:14px;overscroll-behavior:contain}
+.msg{max-width:100%;overflow-wrap:anywhere}
+.user{align-self:flex-end;max-width:85%;background:var(--dc-accent);color:var(--dc-on-accent);padding:8px 12px;
+border-radius:14px 14px 4px 14px;white-space:pre-wrap}
+.bot .md>:first-child{margin-top:0}.bot .md>:last-child{margin-bottom:0}
+.md p,.md ul,.md ol,.md blockquote,.md .code,.md .table{margin:0 0 10px}
+.md ul,.md ol{padding-left:22px}
+.md h3,.md h4,.md h5,.md h6{margin:12px 0 6px;font-size:15px}
+.md a{color:var(--dc-link)}
+.md code{font:13px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--dc-code-bg);padding:1px 4px;border-radius:4px}
+.md .code{background:var(--dc-code-bg);border:1px solid var(--dc-border);border-radius:8px}
+.md pre{margin:0;padding:12px;overflow-x:auto}.md pre code{padding:0;background:none}
+.bar{display:flex;justify-content:space-between;align-items:center;padding:3px 6px 3px 12px;font-size:12px;
+color:var(--dc-muted);border-bottom:1px solid var(--dc-border)}
+.copy{font-size:12px;padding:1px 8px;border:1px solid var(--dc-border);border-radius:6px;background:var(--dc-bg);
+color:var(--dc-muted);cursor:pointer}
+.md .table{overflow-x:auto}
+.md table{border-collapse:collapse;font-size:14px}
+.md th,.md td{border:1px solid var(--dc-border);padding:4px 8px;text-align:left;vertical-align:top}
+.md blockquote{border-left:3px solid var(--dc-border);padding-left:10px;color:var(--dc-muted)}
+.md hr{border:0;border-top:1px solid var(--dc-border)}
+.cite{font-size:12px;text-decoration:none;vertical-align:super}
+.sources{margin:10px 0 0;padding:8px 0 0;border-top:1px solid var(--dc-border);font-size:13px;color:var(--dc-muted);list-style:none}
+.sources li{margin:2px 0}.sources a{color:var(--dc-link)}
+.meta{display:flex;align-items:center;gap:2px;margin-top:6px;color:var(--dc-muted);font-size:13px}
+.meta .icon{padding:4px}.meta .icon[aria-pressed=true]{color:var(--dc-accent);background:var(--dc-surface)}
+:host([theme=dark]) .meta .icon[aria-pressed=true]{color:var(--dc-link)}
+.note{font-size:13px;color:var(--dc-muted);margin-top:6px}
+.error{margin-top:8px;padding:8px 10px;border:1px solid var(--dc-error);border-radius:8px;color:var(--dc-error);font-size:14px}
+.error button,.starters button{margin-top:6px;margin-right:6px;padding:4px 12px;border-radius:16px;cursor:pointer;
+border:1px solid var(--dc-border);background:var(--dc-surface);color:var(--dc-fg)}
+.error button:disabled{opacity:.6;cursor:default}
+.starters{display:flex;flex-wrap:wrap;gap:0 2px;margin-top:4px}
+.starters button{text-align:left}
+.typing{display:inline-flex;gap:4px;padding:6px 0}
+.typing i{width:7px;height:7px;border-radius:50%;background:var(--dc-muted);animation:blink 1.2s infinite both}
+.typing i:nth-child(2){animation-delay:.2s}.typing i:nth-child(3){animation-delay:.4s}
+@keyframes blink{0%,80%,100%{opacity:.25}40%{opacity:1}}
+form{display:flex;align-items:flex-end;gap:8px;padding:10px;border-top:1px solid var(--dc-border)}
+textarea{flex:1;resize:none;min-height:40px;max-height:160px;padding:8px 10px;border:1px solid var(--dc-border);
+border-radius:10px;background:var(--dc-bg);line-height:1.4}
+textarea::placeholder{color:var(--dc-muted);opacity:1}
+form button{flex:none;width:40px;height:40px;border-radius:10px;border:0;cursor:pointer;background:var(--dc-accent);
+color:var(--dc-on-accent);display:grid;place-items:center}
+form button:disabled{opacity:.55;cursor:default}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+@media (max-width:600px){.panel{inset:0;width:100%;height:100%;max-height:none;border:0;border-radius:0}
+:host([open]) .launcher{display:none}}
+@media (prefers-reduced-motion:reduce){*,*::before,*::after{animation:none!important;transition:none!important}}`;
+  let sheet = null;
+  try {
+    sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+  } catch (e) {
+    sheet = null;
+  }
+  const template = document.createElement('template');
+  template.innerHTML = `<button class="launcher" part="bubble" aria-label="Open chat" aria-expanded="false" aria-controls="panel">${icon(ICON_CHAT)}</button>
+<section class="panel" id="panel" part="panel" role="dialog" aria-labelledby="title" hidden>
+<header part="header"><h2 id="title" part="title"></h2>
+<button class="icon" type="button" data-act="new" part="new-button" aria-label="New conversation" title="New conversation">${icon('M12 5v14M5 12h14')}</button>
+<button class="icon" type="button" data-act="close" part="close-button" aria-label="Close chat" title="Close (Esc)">${icon(ICON_CLOSE)}</button></header>
+<div class="log" part="messages" tabindex="0" aria-label="Conversation"></div>
+<div class="sr" aria-live="polite" data-live></div>
+<form part="composer"><textarea rows="1" part="input" aria-label="Your question" placeholder="Ask a question about the docs…"></textarea>
+<button type="submit" part="send" aria-label="Send">${icon('M5 12h14M13 6l6 6-6 6')}</button>
+<button type="button" part="stop" data-act="stop" aria-label="Stop answering" hidden>${icon('M7 7h10v10H7z')}</button></form>
+</section>`;
+
+  const store = {
+    get: (k, s) => { try { return (s || localStorage).getItem(k); } catch (e) { return null; } },
+    set: (k, v, s) => { try { v == null ? (s || localStorage).removeItem(k) : (s || localStorage).setItem(k, v); } catch (e) { /* storage disabled */ } },
+  };
+  const rid = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+  const luminance = (hex) => {
+    const m = /^#?([\da-f]{6}|[\da-f]{3})$/i.exec(hex || '');
+    if (!m) return null;
+    const s = m[1].length === 3 ? m[1].replace(/./g, '$&$&') : m[1];
+    const [r, g, b] = [0, 2, 4].map((i) => {
+      const c = parseInt(s.slice(i, i + 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+
+  class DocsChat extends HTMLElement {
+    static get observedAttributes() { return ['chat-title', 'accent', 'position', 'api']; }
+
+    constructor() {
+      super();
+      const root = this.attachShadow({ mode: 'open' });
+      if (sheet) root.adoptedStyleSheets = [sheet];
+      else root.append(h('style', null, CSS));
+      root.append(template.content.cloneNode(true));
+      const $ = (s) => root.querySelector(s);
+      this.$ = {
+        launcher: $('.launcher'), panel: $('.panel'), title: $('h2'), log: $('.log'), live: $('[data-live]'),
+        form: $('form'), input: $('textarea'), send: $('[part=send]'), stop: $('[data-act=stop]'),
+      };
+      this.busy = null;
+      this.loaded = false;
+      this.onKey = this.onKey.bind(this);
+      this.onClick = this.onClick.bind(this);
+      this.onSubmit = this.onSubmit.bind(this);
+      this.onInput = this.onInput.bind(this);
+      this.syncTheme = this.syncTheme.bind(this);
+    }
+
+    get api() { return (this.getAttribute('api') || location.origin).replace(/\/+$/, ''); }
+    set api(v) { this.setAttribute('api', v); }
+    get key() { return 'docs-chat:' + this.api; }
+    get sessionId() { return store.get(this.key + ':session'); }
+    set sessionId(v) { store.set(this.key + ':session', v); }
+    get open() { return this.hasAttribute('open'); }
+    set open(v) { v ? this.show() : this.hide(); }
+
+    connectedCallback() {
+      const root = this.shadowRoot;
+      root.addEventListener('keydown', this.onKey);
+      root.addEventListener('click', this.onClick);
+      this.$.form.addEventListener('submit', this.onSubmit);
+      this.$.input.addEventListener('input', this.onInput);
+      this.themeObserver = new MutationObserver(this.syncTheme);
+      this.themeObserver.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme', 'class'] });
+      this.syncTheme();
+      this.render();
+      if (!this.loaded) {
+        this.loaded = true;
+        this.$.input.value = store.get(this.key + ':draft') || '';
+        this.loadHistory();
+        if (store.get(this.key + ':open', sessionStorage)) this.show(false);
+      }
+    }
+
+    disconnectedCallback() {
+      this.shadowRoot.removeEventListener('keydown', this.onKey);
+      this.shadowRoot.removeEventListener('click', this.onClick);
+      this.$.form.removeEventListener('submit', this.onSubmit);
+      this.$.input.removeEventListener('input', this.onInput);
+      this.themeObserver.disconnect();
+    }
+
+    attributeChangedCallback() { if (this.isConnected) this.render(); }
+
+    render() {
+      const title = this.getAttribute('chat-title') || 'Ask the docs';
+      this.$.title.textContent = title;
+      this.$.panel.setAttribute('aria-label', title);
+      const accent = this.getAttribute('accent');
+      if (accent) {
+        this.style.setProperty('--dc-accent', accent);
+        const l = luminance(accent);
+        // Pick the text colour on the accent that keeps contrast >= 4.5:1.
+        if (l != null) this.style.setProperty('--dc-on-accent', (l + 0.05) / 0.05 > 1.05 / (l + 0.05) ? '#111' : '#fff');
+      }
+    }
+
+    syncTheme() {
+      const html = document.documentElement;
+      const dark = html.getAttribute('data-theme') === 'dark' || html.classList.contains('dark') ||
+        (!html.hasAttribute('data-theme') && matchMedia('(prefers-color-scheme: dark)').matches);
+      this.setAttribute('theme', dark ? 'dark' : 'light');
+    }
+
+    emit(name, detail) {
+      this.dispatchEvent(new CustomEvent('docs-chat:' + name, { detail, bubbles: true, composed: true }));
+    }
+
+    show(focus = true) {
+      this.$.panel.hidden = false;
+      this.$.launcher.innerHTML = icon(ICON_CLOSE);
+      this.setAttribute('open', '');
+      this.$.launcher.setAttribute('aria-expanded', 'true');
+      this.$.launcher.setAttribute('aria-label', 'Close chat');
+      store.set(this.key + ':open', '1', sessionStorage);
+      if (!this.$.log.childElementCount) this.showWelcome();
+      this.scroll(true);
+      if (focus) this.$.input.focus();
+      this.emit('open');
+    }
+
+    hide() {
+      const hadFocus = this.shadowRoot.activeElement;
+      this.$.panel.hidden = true;
+      this.$.launcher.innerHTML = icon(ICON_CHAT);
+      this.removeAttribute('open');
+      this.$.launcher.setAttribute('aria-expanded', 'false');
+      this.$.launcher.setAttribute('aria-label', 'Open chat');
+      store.set(this.key + ':open', null, sessionStorage);
+      if (hadFocus) this.$.launcher.focus();
+      this.emit('close');
+    }
+
+    onKey(e) {
+      if (e.key === 'Escape' && this.open) {
+        e.preventDefault();
+        this.hide();
+      } else if (e.key === 'Enter' && e.target === this.$.input && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        this.onSubmit();
+      }
+    }
+
+    onClick(e) {
+      const btn = e.target.closest('button');
+      if (!btn) return;
+      if (btn === this.$.launcher) this.open ? this.hide() : this.show();
+      else if (btn.dataset.act === 'close') this.hide();
+      else if (btn.dataset.act === 'stop') this.busy && this.busy.abort();
+      else if (btn.dataset.act === 'new') this.reset();
+    }
+
+    onInput() {
+      const input = this.$.input;
+      store.set(this.key + ':draft', input.value || null);
+      input.style.height = 'auto';
+      input.style.height = Math.min(input.scrollHeight + 2, 160) + 'px';
+    }
+
+    onSubmit(e) {
+      if (e) e.preventDefault();
+      const text = this.$.input.value.trim();
+      if (!text || this.busy) return;
+      this.$.input.value = '';
+      this.onInput();
+      this.$.input.focus();
+      this.ask(text);
+    }
+
+    /** Start a fresh conversation (a new server session on the next question). */
+    reset() {
+      if (this.busy) this.busy.abort();
+      this.sessionId = null;
+      this.$.log.replaceChildren();
+      this.showWelcome();
+      this.$.input.focus();
+      this.emit('reset');
+    }
+
+    showWelcome() {
+      const greeting = this.getAttribute('greeting') || 'Hi! Ask me anything about these docs.';
+      const el = h('div', { class: 'msg bot welcome', part: 'message assistant-message' }, h('div', { class: 'md' }, toDom(markdown(greeting, [], location.href))));
+      let starters = this.getAttribute('starters') || '';
+      try {
+        starters = starters.trim().startsWith('[') ? JSON.parse(starters) : starters.split('|');
+      } catch (e) {
+        starters = [];
+      }
+      starters = starters.map((s) => String(s).trim()).filter(Boolean);
+      if (starters.length) {
+        el.append(h('div', { class: 'starters', part: 'starters' }, ...starters.map((s) =>
+          h('button', { type: 'button', onclick: () => this.ask(s) }, s))));
+      }
+      this.$.log.append(el);
+    }
+
+    scroll(force) {
+      const log = this.$.log;
+      if (force || log.scrollHeight - log.scrollTop - log.clientHeight < 80) log.scrollTop = log.scrollHeight;
+    }
+
+    addUser(text) {
+      const welcome = this.$.log.querySelector('.welcome');
+      if (welcome) welcome.remove();
+      const el = h('div', { class: 'msg user', part: 'message user-message' }, text);
+      this.$.log.append(el);
+      this.scroll(true);
+      return el;
+    }
+
+    addBot(msg) {
+      const el = h('div', { class: 'msg bot', part: 'message assistant-message' }, h('div', { class: 'md' }));
+      this.$.log.append(el);
+      if (msg) this.fillBot(el, msg);
+      return el;
+    }
+
+    /** Render an assistant message: {content, sources, id, status, rating}. */
+    fillBot(el, msg) {
+      const sources = msg.sources || [];
+      el.querySelector('.md').replaceChildren(toDom(markdown(msg.content, sources, location.href)));
+      el.querySelectorAll('.sources, .meta, .state').forEach((n) => n.remove());
+      if (msg.status && msg.status !== 'complete') el.append(h('p', { class: 'note state' }, 'Answer ' + msg.status + '.'));
+      const links = sources.map((s) => [s, safeUrl(s.url, location.href)]).filter(([, url]) => url);
+      if (links.length) {
+        el.append(h('ol', { class: 'sources', part: 'sources', 'aria-label': 'Sources' }, ...links.map(([s, url]) => {
+          const a = toDom([{ t: 'a', href: url, c: [[s.title, s.heading].filter(Boolean).filter((v, i, a) => a.indexOf(v) === i).join(' › ') || url] }]);
+          return h('li', null, `[${s.n}] `, a);
+        })));
+      }
+      if (msg.id) el.append(this.feedback(msg));
+    }
+
+    feedback(msg) {
+      const bar = h('div', { class: 'meta', part: 'feedback' }, h('span', { class: 'sr' }, 'Was this helpful?'));
+      const note = h('span', { role: 'status' });
+      const thumbs = { up: 'M7 10v11M3 10h4l4-8a2 2 0 0 1 2 2v5h6a2 2 0 0 1 2 2.3l-1.4 7A2 2 0 0 1 17.6 21H7', down: 'M17 14V3M21 14h-4l-4 8a2 2 0 0 1-2-2v-5H5a2 2 0 0 1-2-2.3l1.4-7A2 2 0 0 1 6.4 3H17' };
+      for (const rating of ['up', 'down']) {
+        const btn = h('button', {
+          type: 'button', class: 'icon', 'aria-label': rating === 'up' ? 'Helpful' : 'Not helpful',
+          title: rating === 'up' ? 'Helpful' : 'Not helpful', 'aria-pressed': String(msg.rating === rating), 'data-rating': rating,
+        });
+        btn.innerHTML = icon(thumbs[rating]);
+        btn.addEventListener('click', async () => {
+          note.textContent = '';
+          try {
+            const res = await this.request('/chat/feedback', { session_id: this.sessionId, message_id: msg.id, rating });
+            if (!res.ok) throw new Error((await this.errorOf(res)).message);
+            await res.json();
+            bar.querySelectorAll('[data-rating]').forEach((b) => b.setAttribute('aria-pressed', String(b === btn)));
+            note.textContent = 'Thanks for the feedback.';
+          } catch (e) {
+            note.textContent = 'Feedback not sent: ' + (e.message || 'network error');
+          }
+        });
+        bar.append(btn);
+      }
+      bar.append(note);
+      return bar;
+    }
+
+    request(path, body, signal) {
+      return fetch(this.api + path, {
+        method: body ? 'POST' : 'GET',
+        headers: body ? { 'Content-Type': 'application/json', Accept: path === '/chat' ? 'text/event-stream' : 'application/json' } : { Accept: 'application/json' },
+        body: body ? JSON.stringify(body) : undefined,
+        credentials: 'omit',
+        signal,
+      });
+    }
+
+    async errorOf(res) {
+      let err = {};
+      try {
+        err = (await res.json()).error || {};
+      } catch (e) { /* not JSON */ }
+      const after = parseInt(res.headers.get('Retry-After'), 10);
+      return {
+        code: err.code || 'http_' + res.status,
+        message: err.message || `The assistant is unavailable (HTTP ${res.status}).`,
+        retryable: res.status === 429 || res.status >= 500 || err.code === 'answer_in_progress',
+        retry_after: Number.isFinite(after) ? after : null,
+        status: res.status,
+      };
+    }
+
+    async loadHistory() {
+      const id = this.sessionId;
+      if (!id) return;
+      const messages = [];
+      let after = '';
+      try {
+        for (let page = 0; page < 20; page++) {
+          const res = await this.request('/chat/history/' + encodeURIComponent(id) + '?limit=200' + (after ? '&after=' + after : ''));
+          if (res.status >= 400 && res.status < 500 && res.status !== 429) {
+            // Unknown, expired or malformed: forget it, the next question starts afresh.
+            if (this.sessionId === id) this.sessionId = null;
+            return;
+          }
+          if (!res.ok) throw new Error((await this.errorOf(res)).message);
+          const data = await res.json();
+          const batch = data.messages || data.results || [];
+          messages.push(...batch);
+          after = data.next;
+          if (!after || !batch.length) break;
+        }
+      } catch (e) {
+        this.$.log.append(h('p', { class: 'note', role: 'status' }, 'The earlier conversation could not be loaded right now.'));
+        return;
+      }
+      if (this.sessionId !== id || this.busy || !messages.length) return;
+      this.$.log.replaceChildren();
+      const questions = {};
+      for (const m of messages) {
+        if (m.role === 'user') {
+          questions[m.id] = { text: m.content, cmid: m.client_message_id || rid(), el: this.addUser(m.content) };
+        } else {
+          const bot = this.addBot(m);
+          const turn = questions[m.reply_to];
+          // An answer that broke off can be retried later: same question id, same answer row.
+          if (turn && m === messages[messages.length - 1] && m.status !== 'complete') {
+            this.showError(bot, turn, { message: 'The answer did not finish.', retryable: true });
+          }
+        }
+      }
+      this.scroll(true);
+    }
+
+    /** Ask a question; `turn` is given when retrying a failed one. */
+    async ask(text, turn) {
+      if (this.busy) return;
+      if (!this.open) this.show();
+      turn = turn || { text, cmid: rid(), el: this.addUser(text) };
+      if (!this.shadowRoot.activeElement || this.shadowRoot.activeElement.isConnected === false) this.$.input.focus();
+      const bot = this.addBot();
+      const md = bot.querySelector('.md');
+      md.append(h('div', { class: 'typing', role: 'status', 'aria-label': 'The assistant is typing' }, h('i'), h('i'), h('i')));
+      const ctrl = new AbortController();
+      this.busy = ctrl;
+      this.$.stop.hidden = false;
+      this.$.send.hidden = true;
+      const msg = { content: '', sources: [], id: null };
+      let finished = false;
+      let frame = 0;
+      const paint = () => {
+        frame = 0;
+        this.fillBot(bot, msg);
+        this.scroll();
+      };
+      const fail = (err) => {
+        if (frame) cancelAnimationFrame(frame);
+        if (msg.content) paint();
+        else md.replaceChildren();
+        this.showError(bot, turn, err);
+      };
+      try {
+        const body = { message: text, client_message_id: turn.cmid, page_url: location.href };
+        if (this.sessionId) body.session_id = this.sessionId;
+        const res = await this.request('/chat', body, ctrl.signal);
+        if (!res.ok) {
+          const err = await this.errorOf(res);
+          if (res.status === 404 && body.session_id && !turn.retried) {
+            // The stored session expired or was deleted: start a fresh one transparently.
+            this.sessionId = null;
+            bot.remove();
+            this.busy = null;
+            return this.ask(text, { ...turn, retried: true });
+          }
+          return fail(err);
+        }
+        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buf = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          let events;
+          [events, buf] = sseParse(buf + value);
+          for (const { event, data } of events) {
+            const d = JSON.parse(data);
+            if (event === 'session') d.session_id && (this.sessionId = d.session_id);
+            else if (event === 'sources') msg.sources = d.sources || [];
+            else if (event === 'notice') bot.append(h('p', { class: 'note', role: 'status' }, d.message));
+            else if (event === 'delta') {
+              msg.content += d.text;
+              if (!frame) frame = requestAnimationFrame(paint);
+            } else if (event === 'done') {
+              finished = true;
+              msg.id = d.message_id;
+              if (frame) cancelAnimationFrame(frame);
+              paint();
+              if (d.history_saved === false) bot.append(h('p', { class: 'note' }, 'This answer could not be saved to your history.'));
+              this.$.live.textContent = 'Answer: ' + md.textContent.slice(0, 600);
+              this.emit('answer', { message_id: d.message_id, refused: d.refused });
+            } else if (event === 'error') {
+              finished = true;
+              fail(d);
+            }
+          }
+        }
+        if (!finished) fail({ code: 'interrupted', message: 'The answer was interrupted.', retryable: true });
+      } catch (e) {
+        if (ctrl.signal.aborted) {
+          if (frame) cancelAnimationFrame(frame);
+          if (msg.content) paint();
+          else md.replaceChildren();
+          bot.append(h('p', { class: 'note' }, 'Stopped.'));
+        } else if (!navigator.onLine) {
+          fail({ code: 'offline', message: 'You are offline. Check your connection, then retry.', retryable: true });
+        } else {
+          fail({ code: 'network', message: 'The assistant cannot be reached right now.', retryable: true });
+        }
+      } finally {
+        const refocus = this.shadowRoot.activeElement === this.$.stop;
+        this.busy = null;
+        this.$.stop.hidden = true;
+        this.$.send.hidden = false;
+        if (refocus) this.$.input.focus();
+      }
+    }
+
+    showError(bot, turn, err) {
+      let message = err.message || 'Something went wrong.';
+      const wait = err.retry_after;
+      if (wait) message += ` You can retry in ${wait} second${wait === 1 ? '' : 's'}.`;
+      const retry = h('button', { type: 'button', part: 'retry', disabled: !!wait }, 'Retry');
+      retry.addEventListener('click', () => {
+        bot.remove();
+        // The same client_message_id: the server answers the stored question again, in the
+        // same answer row, and never stores the question twice.
+        this.ask(turn.text, turn);
+      });
+      if (wait) setTimeout(() => (retry.disabled = false), wait * 1000);
+      const box = h('div', { class: 'error', role: 'alert', part: 'error' }, h('div', null, message));
+      if (err.retryable !== false) box.append(retry);
+      else if (!this.$.input.value) {
+        // Not retryable (e.g. too long): give the text back so it can be edited.
+        this.$.input.value = turn.text;
+        this.onInput();
+      }
+      bot.append(box);
+      this.scroll(true);
+    }
+  }
+
+  if (!customElements.get('docs-chat')) customElements.define('docs-chat', DocsChat);
+
+  // ---- Mounting ------------------------------------------------------------------------
+
+  const script = document.currentScript;
+  const mount = () => {
+    // Outside #__docusaurus, so React hydration and client-side navigation never remove it.
+    let el = document.querySelector('docs-chat');
+    if (!el) {
+      const cfg = { ...(window.DocsChatConfig || {}), ...(script ? script.dataset : {}) };
+      el = document.createElement('docs-chat');
+      const api = cfg.api || (script && script.src ? new URL(script.src, location.href).origin : location.origin);
+      const attrs = { api, 'chat-title': cfg.title, greeting: cfg.greeting, accent: cfg.accent, position: cfg.position,
+        starters: Array.isArray(cfg.starters) ? JSON.stringify(cfg.starters) : cfg.starters };
+      for (const k in attrs) if (attrs[k]) el.setAttribute(k, attrs[k]);
+    }
+    if (!el.isConnected) document.body.append(el);
+  };
+  if (!window.__docsChatMounted) {
+    window.__docsChatMounted = true;
+    if (document.body) mount();
+    else document.addEventListener('DOMContentLoaded', mount);
+    // Single-page apps: re-attach if a router ever replaced <body>'s children.
+    for (const k of ['pushState', 'replaceState']) {
+      const orig = history[k];
+      history[k] = function (...args) {
+        const r = orig.apply(this, args);
+        setTimeout(() => document.body && mount());
+        return r;
+      };
+    }
+    addEventListener('popstate', () => document.body && mount());
+  }
+})();

@@ -1,0 +1,438 @@
+"""Contract tests of ``GET /chat`` and ``POST /chat``: shapes, the SSE event sequence, saving,
+idempotent retries, disconnects, LLM failures and degraded dependencies."""
+
+import asyncio
+import hashlib
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIHandler
+
+from chat import sse, tokens
+from chat.models import ChatMessage, ChatSession
+
+from .conftest import chat_completion_calls
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LONG_REPLY = " ".join(f"word{n}" for n in range(40)) + "."
+
+
+def names(events):
+    return [name for name, _ in events]
+
+
+def assert_event_order(events):
+    """session, message, sources, notice*, delta+, then done or error last."""
+    sequence = names(events)
+    assert sequence[:3] == ["session", "message", "sources"]
+    assert sequence[-1] in {"done", "error"}
+    middle = sequence[3:-1]
+    first_delta = middle.index("delta") if "delta" in middle else len(middle)
+    assert set(middle[:first_delta]) <= {"notice"}
+    assert set(middle[first_delta:]) <= {"delta"}
+
+
+@sync_to_async
+def rows(**filters):
+    return list(ChatMessage.objects.filter(**filters).order_by("id"))
+
+
+@sync_to_async
+def count(model, **filters):
+    return model.objects.filter(**filters).count()
+
+
+# GET /chat
+
+
+def test_status_reports_llm_mode_storage_and_limits(api, settings):
+    settings.CHAT_MAX_MESSAGE_CHARS = 1234
+    response = api.get("/chat")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["llm"]["mode"] == "offline"
+    assert body["history"] == {"ok": True}
+    assert "ok" in body["retrieval"]
+    assert body["limits"]["max_message_chars"] == 1234
+
+
+def test_status_says_llm_mode_when_a_key_is_configured(api, llm):
+    body = api.get("/chat/").json()
+    assert body["llm"] == {"mode": "llm", "model": "fake-model"}
+
+
+def test_status_reports_storage_down_without_failing(api, database):
+    database.down()
+    response = api.get("/chat")
+    assert response.status_code == 200
+    assert response.json()["history"] == {"ok": False}
+
+
+# POST /chat over SSE
+
+
+async def test_new_conversation_streams_events_in_contract_order(ask, llm_answers):
+    llm_answers.reply = "Install it with pip [1]."
+    response, events = await ask({"message": "How do I install it?"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/event-stream")
+    assert response["Cache-Control"].startswith("no-cache")
+    assert_event_order(events)
+    data = dict(events)
+    assert data["session"]["created"] is True
+    assert tokens.is_well_formed(data["session"]["session_id"])
+    assert data["done"]["status"] == "complete"
+    assert data["done"]["history_saved"] is True
+    assert data["done"]["replayed"] is False
+    text = "".join(d["text"] for n, d in events if n == "delta")
+    assert "Install it with pip" in text
+
+    question, answer = await rows()
+    assert (question.role, question.content, question.status) == ("user", "How do I install it?", "complete")
+    assert question.id == data["message"]["user_message_id"]
+    assert answer.id == data["done"]["message_id"]
+    assert answer.reply_to_id == question.id
+    assert answer.status == "complete"
+    assert answer.content == text
+    assert answer.model == "fake-model"
+    assert answer.completion_tokens and answer.prompt_tokens
+    assert answer.latency_ms is not None
+
+
+async def test_only_the_hash_of_the_session_id_is_stored(ask):
+    _, events = await ask({"message": "Where are the docs?"})
+    token = dict(events)["session"]["session_id"]
+    session = await sync_to_async(ChatSession.objects.get)()
+    assert session.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    stored = await sync_to_async(lambda: json.dumps(list(ChatSession.objects.values())
+                                                    + list(ChatMessage.objects.values()),
+                                                    default=str))()
+    assert token not in stored
+
+
+async def test_offline_mode_answers_without_an_llm(ask):
+    response, events = await ask({"message": "What is this project?",
+                                  "page_url": "https://docs.example.com/docs/intro"})
+    assert response.status_code == 200
+    assert_event_order(events)
+    assert names(events)[-1] == "done"
+    answer = (await rows(role="assistant"))[0]
+    assert answer.status == "complete"
+    assert answer.page_url == "https://docs.example.com/docs/intro"
+
+
+async def test_follow_up_in_the_same_session_sends_earlier_turns_to_the_llm(ask, llm_answers):
+    _, first = await ask({"message": "What does the quokka plugin do?"})
+    token = dict(first)["session"]["session_id"]
+    llm_answers.requests.clear()
+    _, second = await ask({"message": "And how do I configure it?", "session_id": token})
+    assert dict(second)["session"] == {"session_id": token, "created": False}
+    prompts = json.dumps([r["body"] for r in llm_answers.requests])
+    assert "What does the quokka plugin do?" in prompts
+    assert await count(ChatMessage) == 4
+    assert await count(ChatSession) == 1
+
+
+async def test_retry_with_same_client_message_id_replays_the_stored_answer(ask, llm_answers):
+    payload = {"message": "How do I deploy?", "client_message_id": "c-1"}
+    _, first = await ask(payload)
+    token = dict(first)["session"]["session_id"]
+    calls = chat_completion_calls(llm_answers)
+
+    response, second = await ask({**payload, "session_id": token})
+    assert response.status_code == 200
+    assert_event_order(second)
+    assert dict(second)["done"]["replayed"] is True
+    assert dict(second)["done"]["message_id"] == dict(first)["done"]["message_id"]
+    assert "".join(d["text"] for n, d in second if n == "delta") == \
+        "".join(d["text"] for n, d in first if n == "delta")
+    assert chat_completion_calls(llm_answers) == calls
+    assert await count(ChatMessage, role="user") == 1
+    assert await count(ChatMessage, role="assistant") == 1
+
+
+async def test_ten_concurrent_duplicates_make_one_question_one_answer_one_llm_call(
+    ask, llm_answers, session_token
+):
+    llm_answers.tokens_per_second = 50
+    payload = {"message": "Is the search index fast?", "client_message_id": "dup-10", "session_id": session_token}
+    results = await asyncio.gather(*[ask(payload) for _ in range(10)])
+    statuses = sorted(response.status_code for response, _ in results)
+    assert set(statuses) <= {200, 409}
+    assert 200 in statuses
+    for response, events in results:
+        if response.status_code == 409:
+            assert response.json()["error"]["code"] == "answer_in_progress"
+            assert response["Retry-After"]
+        else:
+            assert names(events)[-1] == "done"
+    assert await count(ChatMessage, role="user") == 1
+    assert await count(ChatMessage, role="assistant") == 1
+    assert chat_completion_calls(llm_answers) == 1
+    answer = (await rows(role="assistant"))[0]
+    assert answer.status == "complete"
+
+
+async def test_client_message_id_reused_for_other_text_is_a_conflict(ask, session_token):
+    await ask({"message": "first", "client_message_id": "same", "session_id": session_token})
+    response, _ = await ask({"message": "second", "client_message_id": "same",
+                             "session_id": session_token})
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "client_message_id_conflict"
+    assert response.json()["error"]["field"] == "client_message_id"
+    assert await count(ChatMessage, role="user") == 1
+
+
+async def test_unknown_session_is_404_json(ask):
+    response, events = await ask({"message": "hi", "session_id": tokens.new_token()})
+    assert events is None
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "session_not_found"
+
+
+async def test_expired_session_is_404(ask, session_token, settings):
+    settings.CHAT_SESSION_IDLE_DAYS = 0
+    response, _ = await ask({"message": "hi", "session_id": session_token})
+    assert response.status_code == 404
+
+
+# POST /chat as JSON
+
+
+def test_json_reply_when_the_client_does_not_ask_for_a_stream(api, llm_answers):
+    llm_answers.reply = "Use the CLI [1]."
+    response = api.post("/chat", {"message": "How do I install the command line tool?", "client_message_id": "j1"}, format="json")
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {
+        "session_id", "session_created", "user_message_id", "message_id", "status", "answer",
+        "sources", "refused", "notices", "history_saved", "replayed", "error",
+    }
+    assert body["session_created"] is True
+    assert body["status"] == "complete"
+    assert body["history_saved"] is True
+    assert "Use the CLI" in body["answer"]
+    assert ChatMessage.objects.get(pk=body["message_id"]).content == body["answer"]
+    assert any(n["code"] == "retrieval_unavailable" for n in body["notices"])
+
+
+# Failures while answering
+
+
+async def test_client_disconnect_saves_exactly_the_streamed_prefix_as_interrupted(llm_answers):
+    llm_answers.reply = LONG_REPLY
+    llm_answers.tokens_per_second = 20
+    events = await post_and_disconnect({"message": "Tell me everything"}, after_deltas=3)
+    streamed = "".join(d["text"] for n, d in events if n == "delta")
+    assert streamed and streamed != LONG_REPLY
+    answer = (await rows(role="assistant"))[0]
+    assert answer.status == "interrupted"
+    assert answer.error == "client_disconnected"
+    assert answer.content == streamed
+    assert await count(ChatMessage, status="pending") == 0
+
+
+async def test_llm_error_sends_an_error_event_and_saves_failed(ask, llm_answers, session_token):
+    llm_answers.fail_with = 500
+    payload = {"message": "Why does ingestion skip pages?", "client_message_id": "e1", "session_id": session_token}
+    response, events = await ask(payload)
+    assert response.status_code == 200
+    assert_event_order(events)
+    error = dict(events)["error"]
+    assert error["code"] and error["message"]
+    assert isinstance(error["retryable"], bool)
+    answer = (await rows(role="assistant"))[0]
+    assert answer.status == "failed"
+    assert error["message_id"] == answer.id
+
+    llm_answers.fail_with = None
+    _, retry = await ask(payload)
+    assert dict(retry)["done"]["status"] == "complete"
+    assert dict(retry)["done"]["message_id"] == answer.id
+    assert await count(ChatMessage, role="assistant") == 1
+    assert (await rows(role="assistant"))[0].status == "complete"
+
+
+async def test_llm_connection_reset_mid_stream_saves_partial_text_interrupted(ask, llm_answers):
+    llm_answers.reply = LONG_REPLY
+    llm_answers.reset_after_tokens = 5
+    _, events = await ask({"message": "Explain the deployment options"})
+    assert names(events)[-1] == "error"
+    streamed = "".join(d["text"] for n, d in events if n == "delta")
+    answer = (await rows(role="assistant"))[0]
+    assert answer.status == "interrupted"
+    assert answer.content == streamed
+    assert streamed
+
+
+def test_llm_error_in_json_mode_is_a_json_error(api, llm_answers):
+    llm_answers.fail_with = 429
+    response = api.post("/chat", {"message": "Hello, which databases are supported?"}, format="json")
+    assert response.status_code in {502, 503}
+    body = response.json()
+    assert body["error"]["code"]
+    assert body["message_id"] == ChatMessage.objects.get(role="assistant").id
+
+
+async def test_search_index_down_still_answers_with_a_notice(ask, qdrant_down):
+    response, events = await ask({"message": "How do I install it?"})
+    assert response.status_code == 200
+    assert_event_order(events)
+    assert "retrieval_unavailable" in [d["code"] for n, d in events if n == "notice"]
+    assert names(events)[-1] == "done"
+
+
+async def test_database_down_still_answers_and_says_history_was_not_saved(ask, database):
+    database.down()
+    response, events = await ask({"message": "Is the database up?"})
+    assert response.status_code == 200
+    assert_event_order(events)
+    data = dict(events)
+    assert data["session"] == {"session_id": None, "created": False}
+    assert data["message"] == {"user_message_id": None}
+    assert data["done"]["history_saved"] is False
+    assert data["done"]["message_id"] is None
+    database.up()
+    assert await count(ChatMessage) == 0
+
+
+async def test_database_down_keeps_the_visitors_session_id(ask, database, session_token):
+    database.down()
+    _, events = await ask({"message": "Still there?", "session_id": session_token})
+    assert dict(events)["session"] == {"session_id": session_token, "created": False}
+    assert dict(events)["done"]["history_saved"] is False
+
+
+def test_database_down_in_json_mode_answers_with_history_saved_false(api, database):
+    database.down()
+    response = api.post("/chat", {"message": "Hello?"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["history_saved"] is False
+    assert response.json()["answer"]
+
+
+async def test_database_lost_mid_answer_still_finishes_the_stream(aclient, llm_answers, database):
+    llm_answers.reply = LONG_REPLY
+    response = await aclient.post("/chat", {"message": "Describe the configuration settings"}, content_type="application/json",
+                                  headers={"accept": "text/event-stream"})
+    chunks = []
+    async for chunk in response.streaming_content:
+        chunks.append(chunk)
+        if b"event: delta" in chunk:
+            database.down()
+    events = sse.parse_events(b"".join(chunks))
+    assert names(events)[-1] == "done"
+    assert dict(events)["done"]["history_saved"] is False
+    assert "".join(d["text"] for n, d in events if n == "delta").strip() == LONG_REPLY
+
+
+# Raw ASGI, to disconnect the way a browser does
+
+
+async def post_and_disconnect(payload: dict, *, after_deltas: int):
+    body = json.dumps(payload).encode()
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/chat", "raw_path": b"/chat", "query_string": b"",
+        "root_path": "", "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
+                    (b"accept", b"text/event-stream"),
+                    (b"content-length", str(len(body)).encode())],
+    }
+    gone = asyncio.Event()
+    chunks: list[bytes] = []
+    delivered = False
+
+    async def receive():
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        if gone.is_set():
+            raise OSError("client went away")
+        if message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+            deltas = b"".join(chunks).count(b"event: delta")
+            if deltas >= after_deltas:
+                gone.set()
+
+    await asyncio.wait_for(ASGIHandler()(scope, receive, send), timeout=30)
+    return sse.parse_events(b"".join(chunks))
+
+
+# Bad input: one JSON error shape naming the field, nothing stored
+
+
+@pytest.mark.parametrize("payload,status,code,field", [
+    ({"message": ""}, 400, "blank", "message"),
+    ({"message": " \n\t "}, 400, "blank", "message"),
+    ({}, 400, "required", "message"),
+    ({"message": None}, 400, "null", "message"),
+    ({"message": 42}, 400, "not_a_string", "message"),
+    ({"message": ["a"]}, 400, "not_a_string", "message"),
+    ({"message": "x" * 101}, 413, "too_long", "message"),
+    ({"message": "a\x00b"}, 400, "null_characters_not_allowed", "message"),
+    ({"message": "hi", "page_url": "javascript:alert(1)"}, 400, "invalid_url", "page_url"),
+    ({"message": "hi", "page_url": "not a url"}, 400, "invalid_url", "page_url"),
+    ({"message": "hi", "page_url": "https://d.test/" + "a" * 3000}, 400, "max_length", "page_url"),
+    ({"message": "hi", "client_message_id": "has space"}, 400, "invalid", "client_message_id"),
+    ({"message": "hi", "client_message_id": "x" * 65}, 400, "invalid", "client_message_id"),
+    ({"message": "hi", "client_message_id": 7}, 400, "invalid", "client_message_id"),
+    ({"message": "hi", "session_id": "made-up"}, 400, "invalid_session", "session_id"),
+    ({"message": "hi", "session_id": 123}, 400, "not_a_string", "session_id"),
+])
+def test_bad_chat_input_is_rejected_naming_the_field(api, settings, payload, status, code, field):
+    settings.CHAT_MAX_MESSAGE_CHARS = 100
+    response = api.post("/chat", payload, format="json")
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == code
+    assert response.json()["error"]["field"] == field
+    assert ChatMessage.objects.count() == 0
+    assert ChatSession.objects.count() == 0
+
+
+def test_message_at_the_limit_is_accepted_whole(api, settings):
+    settings.CHAT_MAX_MESSAGE_CHARS = 100
+    text = "é" * 100
+    response = api.post("/chat", {"message": text}, format="json")
+    assert response.status_code == 200
+    assert ChatMessage.objects.get(role="user").content == text
+
+
+@pytest.mark.parametrize("body,content_type,status,code", [
+    (b'{"message": "hi"', "application/json", 400, "invalid_json"),
+    (b'{"message": NaN}', "application/json", 400, "invalid_json"),
+    (b"\xff\xfe", "application/json", 400, "invalid_json"),
+    (b'["hi"]', "application/json", 400, "invalid"),
+    (b'{"message": "\\ud800 lone surrogate"}', "application/json", 400, "invalid_text"),
+    (b"message=hi", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
+    (b"hi", "text/plain", 415, "unsupported_media_type"),
+])
+def test_bad_bodies_get_json_errors(client, body, content_type, status, code):
+    response = client.generic("POST", "/chat", body, content_type=content_type,
+                              headers={"accept": "text/event-stream"})
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == code
+
+
+def test_oversized_body_is_413(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = json.dumps({"message": "x" * 2000}).encode()
+    response = client.generic("POST", "/chat", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "request_too_large"
+
+
+def test_unsupported_method_is_a_json_405(api):
+    response = api.delete("/chat")
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"

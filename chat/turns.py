@@ -1,0 +1,284 @@
+"""One chat turn: check the session, store the question, stream the answer, store the answer.
+
+``turn_start`` does everything that can still be refused with a 4xx (bad or unknown session,
+budget used up, a duplicate already being answered) and stores the question before any
+answering starts. ``turn_events`` then yields ``ChatEvent``s (``session``, ``message``,
+``sources``, ``notice``, ``delta``, ``done`` or ``error``) while ``rag.services.answer_stream``
+produces the answer, and stores the outcome:
+
+- finished → the answer row ``complete`` with sources, model, tokens, latency, ttft;
+- the client went away (``asyncio.CancelledError`` / ``GeneratorExit`` in the generator) →
+  the text streamed so far saved ``interrupted`` (the save is shielded from the cancel);
+- the LLM failed (``rag.exceptions.GenerationError``) → the partial text saved
+  ``interrupted`` (or ``failed`` when nothing was streamed) and an ``error`` event.
+
+The database is optional for answering: when it is unreachable the turn still answers,
+with ``history_saved`` false, and no session row (``session_id`` null for a new visitor).
+
+A retried ``client_message_id`` whose answer is complete is replayed from the database
+(no LLM call); one still being answered elsewhere gets ``AnswerInProgress`` (409).
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from asgiref.sync import sync_to_async
+from django.db import InterfaceError, OperationalError, connection
+from rag.clients import llm_configured
+
+from . import budgets, selectors, services, tokens
+from .exceptions import IdempotencyConflict, InvalidSession
+from .models import ChatMessage, ChatSession
+
+logger = logging.getLogger("chat.turn")
+
+DB_ERRORS = (OperationalError, InterfaceError)
+Status = ChatMessage.Status
+
+
+@dataclass
+class ChatEvent:
+    name: str
+    data: dict
+
+
+@dataclass
+class ChatTurn:
+    text: str
+    page_url: str = ""
+    token: str | None = None
+    session: ChatSession | None = None
+    session_created: bool = False
+    question: ChatMessage | None = None
+    answer: ChatMessage | None = None
+    replay: bool = False
+    history: list[dict] = field(default_factory=list)
+    storage_ok: bool = True
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def session_hash(self) -> str | None:
+        return tokens.hash_token(self.token) if self.token else None
+
+    @property
+    def log_session(self) -> str:
+        return tokens.log_id(self.session_hash) if self.token else "-"
+
+
+def _reconnecting(func, /, *args, **kwargs):
+    """Run a database function; if the connection broke (e.g. the server closed it), open a
+    fresh one and try once more. Runs in the database thread."""
+    try:
+        return func(*args, **kwargs)
+    except DB_ERRORS:
+        if connection.in_atomic_block:
+            raise
+        connection.close()
+        return func(*args, **kwargs)
+
+
+def _prepare(turn: ChatTurn, session_id: str | None, client_message_id: str | None,
+             channel: str) -> None:
+    """The database part of ``turn_start`` (runs in the database thread)."""
+    if session_id:
+        turn.session = services.session_for_token(token=session_id)
+        turn.token = session_id
+        existing = services.message_for_client_id(
+            session=turn.session, client_message_id=client_message_id
+        )
+        if existing is not None:
+            if existing.role != ChatMessage.Role.USER or existing.content != turn.text:
+                raise IdempotencyConflict()
+            reply = getattr(existing, "reply", None)
+            if reply is not None and reply.status == Status.COMPLETE:
+                turn.question, turn.answer, turn.replay = existing, reply, True
+                return
+    budgets.budget_check(session_hash=turn.session_hash)
+    if turn.session is None:
+        turn.session, turn.token = services.session_create(channel=channel, page_url=turn.page_url)
+        turn.session_created = True
+    if turn.question is None:  # (a reconnecting retry resumes where the first try broke)
+        turn.question, _ = services.message_create_user(
+            session=turn.session, content=turn.text, client_message_id=client_message_id,
+            page_url=turn.page_url,
+        )
+    turn.answer, claimed = services.message_claim_answer(question=turn.question)
+    if not claimed:
+        turn.replay = True
+        return
+    turn.history = selectors.history_for_prompt(session=turn.session, before_id=turn.question.id)
+    services.session_touch(session=turn.session)
+
+
+async def turn_start(*, message: str, session_id: str | None = None,
+                     client_message_id: str | None = None, page_url: str = "",
+                     channel: str = ChatSession.Channel.WIDGET) -> ChatTurn:
+    """Validate the session, store the question and reserve its answer row.
+
+    Raises the chat domain errors (``InvalidSession``, ``SessionNotFound``,
+    ``IdempotencyConflict``, ``AnswerInProgress``, ``BudgetExceeded``) before anything is
+    streamed. A database outage does not raise: the turn goes on unsaved
+    (``storage_ok`` False).
+    """
+    if session_id is not None and not tokens.is_well_formed(session_id):
+        raise InvalidSession()
+    turn = ChatTurn(text=message, page_url=page_url or "")
+    try:
+        await sync_to_async(_reconnecting)(_prepare, turn, session_id, client_message_id, channel)
+    except DB_ERRORS as exc:
+        logger.warning("chat.turn storage_unavailable session=%s error=%s",
+                       turn.log_session, type(exc).__name__)
+        if not turn.session_created:
+            # Echo the visitor's own id; a new visitor gets none (nothing could be stored).
+            turn.token = session_id
+        budgets.budget_check(session_hash=turn.session_hash)
+        turn.storage_ok = False
+        turn.question = turn.answer = None
+        turn.replay = False
+        turn.history = []
+    return turn
+
+
+def _replay_events(turn: ChatTurn) -> list[ChatEvent]:
+    answer = turn.answer
+    return [
+        ChatEvent("sources", {"sources": answer.sources, "refused": answer.refused}),
+        ChatEvent("delta", {"text": answer.content}),
+        ChatEvent("done", {"message_id": answer.id, "status": answer.status,
+                           "history_saved": True, "refused": answer.refused,
+                           "replayed": True}),
+    ]
+
+
+async def _save(turn: ChatTurn, **outcome) -> bool:
+    """Store the answer's outcome; False when the database could not be reached."""
+    if turn.answer is None:
+        return False
+    try:
+        await sync_to_async(_reconnecting)(services.message_finish, message=turn.answer, **outcome)
+        return True
+    except DB_ERRORS as exc:
+        logger.warning("chat.turn answer_not_saved session=%s message=%s error=%s",
+                       turn.log_session, turn.answer.id, type(exc).__name__)
+        return False
+
+
+def _log(turn: ChatTurn, outcome: str, *, saved: bool, done: dict | None = None,
+         error: str = "") -> None:
+    done = done or {}
+    logger.info(
+        "chat.turn outcome=%s session=%s message=%s retrieval_ms=%s ttft_ms=%s total_ms=%d "
+        "prompt_tokens=%s completion_tokens=%s refused=%s history_saved=%s error=%s",
+        outcome, turn.log_session, turn.answer.id if turn.answer else None,
+        done.get("retrieval_ms"), done.get("ttft_ms"),
+        int((time.monotonic() - turn.started) * 1000), done.get("prompt_tokens"),
+        done.get("completion_tokens"), done.get("refused"), saved, error or "-",
+        extra={"chat": {
+            "outcome": outcome, "session": turn.log_session,
+            "message_id": turn.answer.id if turn.answer else None,
+            "retrieval_ms": done.get("retrieval_ms"), "ttft_ms": done.get("ttft_ms"),
+            "total_ms": int((time.monotonic() - turn.started) * 1000),
+            "prompt_tokens": done.get("prompt_tokens"),
+            "completion_tokens": done.get("completion_tokens"), "history_saved": saved,
+            "error": error or None,
+        }},
+    )
+
+
+def _spend(turn: ChatTurn, done: dict, text: str) -> None:
+    if done.get("prompt_tokens") is not None or done.get("completion_tokens") is not None:
+        used = (done.get("prompt_tokens") or 0) + (done.get("completion_tokens") or 0)
+    elif llm_configured():  # the provider did not report usage: estimate it
+        used = budgets.estimate_tokens(turn.text) + budgets.estimate_tokens(text)
+    else:
+        used = 0
+    try:
+        budgets.budget_spend(session_hash=turn.session_hash, tokens=used)
+    except Exception:  # a cache outage must not break an answer already given
+        logger.warning("chat.turn budget_not_counted session=%s", turn.log_session)
+
+
+async def turn_events(turn: ChatTurn) -> AsyncIterator[ChatEvent]:
+    """Answer the turn, yielding its events, and store the outcome (see module docstring)."""
+    from rag import services as rag_services
+    from rag.exceptions import GenerationError
+
+    yield ChatEvent("session", {"session_id": turn.token, "created": turn.session_created})
+    yield ChatEvent("message", {"user_message_id": turn.question.id if turn.question else None})
+    if turn.replay:
+        for event in _replay_events(turn):
+            yield event
+        _log(turn, "replayed", saved=True)
+        return
+
+    parts: list[str] = []
+    sources: list = []
+    refused = False
+    done: dict = {}
+    try:
+        async for event in rag_services.answer_stream(
+            question=turn.text, history=turn.history, page_url=turn.page_url or None
+        ):
+            if event.kind == "delta":
+                yield ChatEvent("delta", {"text": event.data["text"]})
+                # Counted once the consumer asked for more: the client has this text.
+                parts.append(event.data["text"])
+            elif event.kind == "sources":
+                sources = event.data.get("sources", [])
+                refused = bool(event.data.get("refused", False))
+                yield ChatEvent("sources", {"sources": sources, "refused": refused})
+            elif event.kind == "notice":
+                yield ChatEvent("notice", dict(event.data))
+            elif event.kind == "done":
+                done = dict(event.data)
+    except (asyncio.CancelledError, GeneratorExit):
+        saved = await asyncio.shield(_save(
+            turn, status=Status.INTERRUPTED, content="".join(parts), sources=sources,
+            refused=refused, latency_ms=_elapsed_ms(turn), error="client_disconnected",
+        ))
+        _log(turn, "interrupted", saved=saved, error="client_disconnected")
+        raise
+    except GenerationError as exc:
+        text = "".join(parts)
+        status = Status.INTERRUPTED if text else Status.FAILED
+        saved = await _save(turn, status=status, content=text, sources=sources,
+                            refused=refused, latency_ms=_elapsed_ms(turn), error=exc.code)
+        _log(turn, status, saved=saved, error=exc.code)
+        yield ChatEvent("error", {
+            "code": exc.code, "message": exc.message, "retryable": exc.retryable,
+            "retry_after": exc.retry_after, "message_id": turn.answer.id if saved else None,
+        })
+        return
+    except Exception:
+        logger.exception("chat.turn unexpected error session=%s", turn.log_session)
+        text = "".join(parts)
+        saved = await _save(turn, status=Status.FAILED, content=text, sources=sources,
+                            refused=refused, latency_ms=_elapsed_ms(turn), error="internal_error")
+        yield ChatEvent("error", {
+            "code": "internal_error", "message": "The answer failed unexpectedly. Please retry.",
+            "retryable": True, "retry_after": None,
+            "message_id": turn.answer.id if saved else None,
+        })
+        return
+
+    text = "".join(parts)
+    refused = bool(done.get("refused", refused))
+    saved = await _save(
+        turn, status=Status.COMPLETE, content=text, sources=sources, refused=refused,
+        model=done.get("model", ""), prompt_tokens=done.get("prompt_tokens"),
+        completion_tokens=done.get("completion_tokens"), latency_ms=_elapsed_ms(turn),
+        ttft_ms=done.get("ttft_ms"),
+    )
+    _spend(turn, done, text)
+    _log(turn, "complete", saved=saved, done=done)
+    yield ChatEvent("done", {
+        "message_id": turn.answer.id if saved else None, "status": Status.COMPLETE,
+        "history_saved": saved, "refused": refused, "replayed": False,
+    })
+
+
+def _elapsed_ms(turn: ChatTurn) -> int:
+    return int((time.monotonic() - turn.started) * 1000)

@@ -1,0 +1,370 @@
+"""The chat HTTP API: thin async viewsets (adrf) over ``chat.turns``, services and selectors.
+
+``POST /chat`` streams Server-Sent Events on the event loop when the client sends
+``Accept: text/event-stream`` and otherwise answers with one JSON object. Every response
+that is not a stream is JSON, errors included (``chat.exceptions.api_exception_handler``),
+whatever the client's ``Accept`` header says.
+"""
+
+import inspect
+import json
+import logging
+
+from adrf.viewsets import ViewSet
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import connection
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+
+from . import selectors, services, sse, tokens, turns
+from .conf import chat_settings
+from .exceptions import ChatError, RequestTooLarge, error_body
+from .serializers import (
+    ChatReplySerializer,
+    ChatRequestSerializer,
+    ChatStatusSerializer,
+    FeedbackResultSerializer,
+    FeedbackSerializer,
+    HistoryAppendResultSerializer,
+    HistoryAppendSerializer,
+    HistoryPageSerializer,
+    HistoryQuerySerializer,
+    MessageSerializer,
+)
+from .throttling import ChatIPThrottle, ChatSessionThrottle, HistoryThrottle
+
+logger = logging.getLogger("chat.api")
+
+ErrorSerializer = inline_serializer(
+    name="Error",
+    fields={"error": inline_serializer(name="ErrorDetail", fields={
+        "code": serializers.CharField(),
+        "message": serializers.CharField(),
+        "field": serializers.CharField(allow_null=True),
+    })},
+)
+ERROR_RESPONSES = {
+    400: OpenApiResponse(ErrorSerializer, description="Invalid input; `field` names it."),
+    413: OpenApiResponse(ErrorSerializer, description="Message or body too large."),
+    415: OpenApiResponse(ErrorSerializer, description="Body is not application/json."),
+    429: OpenApiResponse(ErrorSerializer, description="Rate limit or token budget; see Retry-After."),
+    503: OpenApiResponse(ErrorSerializer, description="History storage unreachable; see Retry-After."),
+}
+
+
+class JSONOnlyNegotiation(BaseContentNegotiation):
+    """Parse by Content-Type as usual, but always render JSON: the event stream is chosen
+    by the view itself, and errors are JSON even for ``Accept: text/event-stream``."""
+
+    def select_parser(self, request, parsers):
+        return DefaultContentNegotiation().select_parser(request, parsers)
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+class BoundedJSONParser(JSONParser):
+    """Strict JSON (no NaN/Infinity), at most ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bytes (413)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        from rest_framework.exceptions import ParseError
+
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raw = stream.read(limit + 1) if limit else stream.read()
+        if limit and len(raw) > limit:
+            raise RequestTooLarge(f"The request body is larger than {limit} bytes.")
+        try:
+            return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ParseError(str(exc)) from None
+
+
+class ChatAPIViewSet(ViewSet):
+    content_negotiation_class = JSONOnlyNegotiation
+    parser_classes = [BoundedJSONParser]
+    throttle_classes = [HistoryThrottle]
+
+
+def _session_id_from_path(value: str):
+    if not tokens.is_well_formed(value):
+        from .exceptions import InvalidSession
+
+        raise InvalidSession()
+    return value
+
+
+def _storage_ok() -> bool:
+    try:
+        turns._reconnecting(_ping)
+        return True
+    except turns.DB_ERRORS:
+        return False
+
+
+def _ping() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+async def _rag_status() -> dict:
+    """``rag.services.rag_status()`` ({"llm", "retrieval"}); never raises."""
+    status = {"llm": _llm_status(), "retrieval": {"ok": None}}
+    try:
+        from rag import services as rag_services
+    except ImportError:
+        return status
+    rag_status = getattr(rag_services, "rag_status", None)
+    if rag_status is None:
+        return status
+    try:
+        if inspect.iscoroutinefunction(rag_status):
+            result = await rag_status()
+        else:
+            result = await sync_to_async(rag_status, thread_sensitive=False)()
+    except Exception:
+        logger.warning("chat.status rag status failed", exc_info=True)
+        return {**status, "retrieval": {"ok": False}}
+    return {**status, **{k: v for k, v in dict(result).items() if k in ("llm", "retrieval")}}
+
+
+def _llm_status() -> dict:
+    from rag.clients import llm_configured
+    from rag.conf import rag_settings
+
+    if llm_configured():
+        return {"mode": "llm", "model": rag_settings.CHAT_MODEL}
+    return {"mode": "offline", "model": None}
+
+
+class ChatViewSet(ChatAPIViewSet):
+    """``GET /chat`` (status) and ``POST /chat`` (ask a question)."""
+
+    def get_throttles(self):
+        if self.action == "create":
+            return [ChatIPThrottle(), ChatSessionThrottle()]
+        return [HistoryThrottle()]
+
+    @extend_schema(
+        operation_id="chat_status",
+        summary="Service status for the widget",
+        responses={200: ChatStatusSerializer},
+    )
+    async def status(self, request):
+        body = {
+            **await _rag_status(),
+            "history": {"ok": await sync_to_async(_storage_ok)()},
+            "limits": {
+                "max_message_chars": chat_settings.MAX_MESSAGE_CHARS,
+                "max_page_url_chars": chat_settings.MAX_PAGE_URL_CHARS,
+                "history_page_size": chat_settings.HISTORY_PAGE_SIZE,
+                "history_max_page_size": chat_settings.HISTORY_MAX_PAGE_SIZE,
+                "session_idle_days": chat_settings.SESSION_IDLE_DAYS,
+            },
+        }
+        return Response(body)
+
+    @extend_schema(
+        operation_id="chat_ask",
+        summary="Ask a question; streamed (SSE) or one JSON answer",
+        description=(
+            "With `Accept: text/event-stream` the answer streams as Server-Sent Events, in "
+            "order: `session` {session_id, created}, `message` {user_message_id}, `sources` "
+            "{sources, refused}, `notice`* {code, message}, `delta`* {text}, then `done` "
+            "{message_id, status, history_saved, refused, replayed} or `error` {code, "
+            "message, retryable, retry_after, message_id}. Otherwise one JSON object.\n\n"
+            "A retry with the same `client_message_id` replays the stored answer; while the "
+            "first request is still answering it gets 409 `answer_in_progress`."
+        ),
+        request=ChatRequestSerializer,
+        responses={
+            (200, "application/json"): ChatReplySerializer,
+            (200, "text/event-stream"): OpenApiResponse(
+                OpenApiTypes.STR, description="Server-Sent Events (see description)."
+            ),
+            404: OpenApiResponse(ErrorSerializer, description="Unknown or expired session."),
+            409: OpenApiResponse(ErrorSerializer, description="client_message_id conflict or in progress."),
+            502: OpenApiResponse(ErrorSerializer, description="The LLM failed (JSON mode)."),
+            **ERROR_RESPONSES,
+        },
+        examples=[OpenApiExample("question", value={
+            "message": "How do I install it?", "client_message_id": "3f1c2a9e-1",
+            "page_url": "https://docs.example.com/docs/intro",
+        }, request_only=True)],
+    )
+    async def create(self, request):
+        serializer = ChatRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        turn = await turns.turn_start(
+            message=data["message"], session_id=data.get("session_id"),
+            client_message_id=data.get("client_message_id"), page_url=data.get("page_url") or "",
+        )
+        events = turns.turn_events(turn)
+        if sse.wants_event_stream(request):
+            return sse.event_stream_response(events)
+        return await _json_reply(events)
+
+
+async def _json_reply(events) -> Response:
+    reply = {
+        "session_id": None, "session_created": False, "user_message_id": None,
+        "message_id": None, "status": "complete", "answer": "", "sources": [],
+        "refused": False, "notices": [], "history_saved": False, "replayed": False,
+        "error": None,
+    }
+    parts = []
+    async for event in events:
+        if event.name == "session":
+            reply["session_id"] = event.data["session_id"]
+            reply["session_created"] = event.data["created"]
+        elif event.name == "message":
+            reply["user_message_id"] = event.data["user_message_id"]
+        elif event.name == "sources":
+            reply["sources"] = event.data["sources"]
+            reply["refused"] = event.data["refused"]
+        elif event.name == "notice":
+            reply["notices"].append(event.data)
+        elif event.name == "delta":
+            parts.append(event.data["text"])
+        elif event.name == "done":
+            reply.update(message_id=event.data["message_id"], status=event.data["status"],
+                         history_saved=event.data["history_saved"],
+                         refused=event.data["refused"], replayed=event.data["replayed"])
+        elif event.name == "error":
+            reply["answer"] = "".join(parts)
+            retryable = event.data["retryable"]
+            body = error_body(event.data["code"], event.data["message"])
+            body.update(session_id=reply["session_id"], message_id=event.data["message_id"],
+                        answer=reply["answer"], retryable=retryable)
+            response = Response(body, status=503 if retryable else 502)
+            if retryable:
+                response["Retry-After"] = str(event.data.get("retry_after") or 1)
+            return response
+    reply["answer"] = "".join(parts)
+    return Response(reply)
+
+
+class HistoryViewSet(ChatAPIViewSet):
+    """``POST /chat/history`` (append) and ``GET /chat/history/{session_id}`` (read)."""
+
+    @extend_schema(
+        operation_id="chat_history_append",
+        summary="Append client-supplied messages to the caller's session",
+        description=(
+            "Messages are stored with `origin: client`, in order. A message whose "
+            "`client_message_id` is already stored with the same role and text is returned "
+            "unchanged (`created: false`); a different text under a used id is a 409 and "
+            "nothing from the request is stored. Without `session_id` a session is created."
+        ),
+        request=HistoryAppendSerializer,
+        responses={
+            201: HistoryAppendResultSerializer,
+            200: HistoryAppendResultSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="Unknown or expired session."),
+            409: OpenApiResponse(ErrorSerializer, description="client_message_id reused."),
+            **ERROR_RESPONSES,
+        },
+    )
+    async def append(self, request):
+        serializer = HistoryAppendSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        result = await sync_to_async(_append)(data.get("session_id"), data["messages"])
+        any_created = any(result["created"])
+        return Response(result, status=status.HTTP_201_CREATED if any_created else status.HTTP_200_OK)
+
+    @extend_schema(
+        operation_id="chat_history_read",
+        summary="A session's messages, oldest first, keyset-paginated",
+        parameters=[
+            OpenApiParameter("session_id", OpenApiTypes.STR, OpenApiParameter.PATH,
+                             description="The session id this server issued."),
+            OpenApiParameter("after", OpenApiTypes.INT, description="Return messages after this id (the previous page's `next`)."),
+            OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (capped)."),
+        ],
+        responses={
+            200: HistoryPageSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="Unknown or expired session."),
+            **ERROR_RESPONSES,
+        },
+    )
+    async def retrieve(self, request, session_id: str):
+        token = _session_id_from_path(session_id)
+        query = HistoryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        body = await sync_to_async(_history)(token, query.validated_data.get("after"),
+                                             query.validated_data.get("limit"))
+        return Response(body)
+
+
+def _append(token: str | None, messages: list[dict]) -> dict:
+    created_session = False
+    if token:
+        session = services.session_for_token(token=token)
+    else:
+        session, token = services.session_create()
+        created_session = True
+    results = services.messages_append_client(session=session, messages=messages)
+    return {
+        "session_id": token,
+        "session_created": created_session,
+        "messages": MessageSerializer([m for m, _ in results], many=True).data,
+        "created": [created for _, created in results],
+    }
+
+
+def _history(token: str, after: int | None, limit: int | None) -> dict:
+    session = services.session_for_token(token=token)
+    messages, next_after = selectors.history_page(session=session, after=after, limit=limit)
+    return {
+        "session_id": token,
+        "messages": MessageSerializer(messages, many=True).data,
+        "next": next_after,
+    }
+
+
+class FeedbackViewSet(ChatAPIViewSet):
+    """``POST /chat/feedback``: rate one of your own session's answers."""
+
+    @extend_schema(
+        operation_id="chat_feedback",
+        summary="Rate an answer (thumbs up/down); rating again replaces the rating",
+        request=FeedbackSerializer,
+        responses={
+            200: FeedbackResultSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="Unknown session, or no such answer in it."),
+            **ERROR_RESPONSES,
+        },
+    )
+    async def create(self, request):
+        serializer = FeedbackSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        message = await sync_to_async(_rate)(data)
+        return Response(FeedbackResultSerializer(message).data)
+
+
+def _rate(data: dict):
+    session = services.session_for_token(token=data["session_id"], touch=True)
+    return services.message_rate(
+        session=session, message_id=data["message_id"], rating=data["rating"],
+        comment=data.get("comment", ""),
+    )
+
+
+__all__ = ["ChatViewSet", "HistoryViewSet", "FeedbackViewSet", "ChatError"]

@@ -1,0 +1,106 @@
+"""Search the docs index: ``search()`` returns scored chunks as ``Hit`` objects.
+
+Synchronous and thread-safe (the chat service calls it through ``asyncio.to_thread``). A
+query is encoded as a sparse BM25 vector and, when the index has dense vectors from the
+configured embedding model, also embedded; the index then fuses both with Qdrant's RRF
+(``SearchResult.mode == "hybrid"``) or ranks by sparse scores alone (``"sparse"``). If the
+embedding endpoint fails the search falls back to sparse rather than failing.
+
+Raises ``RetrievalUnavailable`` (with a message saying what to do) when the index is missing,
+locked, built by another engine version, or the Qdrant server is unreachable.
+"""
+
+import logging
+import time
+from dataclasses import asdict, dataclass
+
+from .conf import rag_settings
+from .embeddings import embed_query, model_key
+from .exceptions import EmbeddingError, RetrievalUnavailable
+from .index import SearchIndex, get_index, index_status
+from .sparse import encode_query
+
+logger = logging.getLogger(__name__)
+
+MAX_K = 100
+
+__all__ = ["Hit", "SearchResult", "search", "index_status"]
+
+
+@dataclass
+class Hit:
+    chunk_id: str
+    score: float
+    path: str  # relative to the docs folder
+    url: str  # page URL with #anchor
+    title: str
+    heading: str
+    heading_path: list[str]
+    text: str
+    version: str
+    locale: str
+    page_url: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    elapsed_ms: float
+    mode: str = "sparse"  # "hybrid" (RRF over sparse + dense) or "sparse"
+
+
+def _hit(point) -> Hit:
+    p = point.payload
+    return Hit(
+        chunk_id=point.id, score=point.score, path=p.get("path", ""), url=p.get("url", ""),
+        title=p.get("title", ""), heading=p.get("heading", ""),
+        heading_path=list(p.get("heading_path") or []), text=p.get("text", ""),
+        version=p.get("version", ""), locale=p.get("locale", ""), page_url=p.get("page_url", ""),
+    )
+
+
+def search(
+    *,
+    query: str,
+    k: int = 8,
+    collection: str | None = None,
+    version: str | None = None,
+    locale: str | None = None,
+    history: list[dict] | None = None,
+    index: SearchIndex | None = None,
+) -> SearchResult:
+    """The ``k`` chunks most relevant to ``query``, best first.
+
+    ``version`` / ``locale`` restrict results to pages of that docs version or language.
+    ``history`` is accepted for callers that pass the conversation; query rewriting with it
+    happens before this call (``rag.rewrite``).
+    """
+    started = time.perf_counter()
+    k = max(1, min(int(k), MAX_K))
+    collection = collection or rag_settings.COLLECTION
+    sparse = encode_query(query or "")
+    if not sparse.indices:
+        return SearchResult(hits=[], elapsed_ms=(time.perf_counter() - started) * 1000)
+    index = index or get_index()
+    dense = None
+    if model_key() is not None:
+        try:
+            if index.dense_model(collection) == model_key():
+                dense = embed_query(query)
+        except EmbeddingError as exc:
+            logger.warning("query embedding failed, searching sparse only: %s", exc)
+    try:
+        points = index.query(collection, sparse=sparse, dense=dense, limit=k,
+                             version=version, locale=locale)
+    except RetrievalUnavailable:
+        raise
+    except Exception as exc:  # anything else from an engine is still "unavailable"
+        raise RetrievalUnavailable(f"search failed ({type(exc).__name__}: {exc})") from exc
+    return SearchResult(
+        hits=[_hit(p) for p in points],
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+        mode="hybrid" if dense is not None else "sparse",
+    )

@@ -1,0 +1,73 @@
+"""Fixtures for the rag tests: small Docusaurus docs trees written into tmp_path."""
+
+from pathlib import Path
+
+import pytest
+
+JEST_DOCS = Path("/work/shared/corpora/jest/docs")
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+SMALL_DOCS = {
+    "intro.md": """---
+sidebar_position: 1
+---
+
+# Tutorial Intro
+
+Let's discover **Docusaurus in less than 5 minutes**.
+
+## Getting Started
+
+Get started by **creating a new site**. Install the pyramid cache with `npm install pyramid`.
+
+```bash
+npm init docusaurus@latest my-website classic
+```
+""",
+    "tutorial-basics/create-a-page.md": """---
+sidebar_position: 1
+---
+
+# Create a Page
+
+Add **Markdown or React** files to `src/pages` to create a **standalone page**.
+
+## Create your first React Page
+
+Create a file at `src/pages/my-react-page.js` with the flamingo component.
+
+## Create your first Markdown Page
+
+Create a file at `src/pages/my-markdown-page.md`.
+""",
+    "tutorial-basics/deploy-your-site.md": """---
+title: Deploy your site
+---
+
+Docusaurus is a **static-site-generator**. Build it with the walrus command:
+
+```bash
+npm run build
+```
+""",
+}
+
+
+@pytest.fixture
+def small_docs(tmp_path) -> Path:
+    return write_tree(tmp_path / "docs", SMALL_DOCS)
+
+
+@pytest.fixture
+def jest_docs() -> Path:
+    if not JEST_DOCS.is_dir():
+        pytest.skip("the Jest docs corpus is not on this machine")
+    return JEST_DOCS

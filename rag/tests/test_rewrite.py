@@ -1,0 +1,52 @@
+"""Follow-up questions rewritten into standalone search queries."""
+
+from rag.rewrite import offline_rewrite, rewrite_query
+from rag.sparse import encode_query, term_index
+
+HISTORY = [
+    {"role": "user", "content": "How do I make my tests run in a browser-like environment?"},
+    {"role": "assistant", "content": "Set the `testEnvironment` option to `'jsdom'`."},
+]
+
+
+async def test_question_without_history_is_searched_as_is():
+    rewrite = await rewrite_query(question="How do I use --watch?", history=[])
+    assert rewrite.query == "How do I use --watch?"
+    assert rewrite.method == "none"
+
+
+async def test_offline_follow_up_borrows_the_topic_from_the_last_exchange():
+    rewrite = await rewrite_query(question="what about for a single file?", history=HISTORY)
+    assert rewrite.method == "offline"
+    assert "browser-like environment" in rewrite.query
+    assert "testEnvironment" in rewrite.query and "single file" in rewrite.query
+
+
+def test_the_question_outweighs_borrowed_terms():
+    query = offline_rewrite(question="what about for a single file?", history=HISTORY)
+    vector = encode_query(query)
+    weights = dict(zip(vector.indices, vector.values))
+    assert weights[term_index("single")] > weights[term_index("browser")]
+
+
+def test_a_self_contained_question_ignores_history():
+    question = "How do I configure coverage thresholds per directory in Jest configuration?"
+    assert offline_rewrite(question=question, history=HISTORY) == question
+
+
+async def test_llm_rewrites_when_configured(llm):
+    llm.reply = "jest testEnvironment docblock for a single test file"
+    rewrite = await rewrite_query(question="what about for a single file?", history=HISTORY)
+    assert rewrite == type(rewrite)(query="jest testEnvironment docblock for a single test file",
+                                    method="llm")
+    body = llm.requests[-1]["body"]
+    assert not body.get("stream")
+    assert body["max_tokens"] <= 100
+    assert "browser-like environment" in body["messages"][-1]["content"]
+
+
+async def test_llm_failure_falls_back_to_the_offline_rewrite(llm):
+    llm.fail_with = 500
+    rewrite = await rewrite_query(question="what about for a single file?", history=HISTORY)
+    assert rewrite.method == "offline"
+    assert "testEnvironment" in rewrite.query
