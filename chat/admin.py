@@ -65,7 +65,7 @@ def sources_html(sources: object):
     if not items:
         return "—"
     return format_html(
-        '<ol style="margin:0;padding-left:1.2em">{}</ol>',
+        '<ul style="margin:0;padding:0;list-style:none">{}</ul>',
         format_html_join("", "{}", ((i,) for i in items)),
     )
 
@@ -77,6 +77,18 @@ def feedback_text(message: ChatMessage) -> str:
     if message.rating_comment:
         text += f": {message.rating_comment}"
     return text
+
+
+def message_outcome(message: ChatMessage) -> str:
+    """Status, plus what else a reader of the transcript needs to know about the message."""
+    parts = [message.get_status_display()]
+    if message.refused:
+        parts.append(str(_("not in the docs")))
+    if message.origin == ChatMessage.Origin.CLIENT:
+        parts.append(str(_("client-supplied")))
+    if message.error:
+        parts.append(message.error)
+    return " · ".join(parts)
 
 
 class _FlagFilter(admin.SimpleListFilter):
@@ -122,7 +134,7 @@ class TranscriptInline(admin.TabularInline):
         "role",
         "text",
         "sources_links",
-        "status",
+        "outcome",
         "model",
         "timing",
         "tokens",
@@ -148,6 +160,10 @@ class TranscriptInline(admin.TabularInline):
     @admin.display(description=_("sources"))
     def sources_links(self, message):
         return sources_html(message.sources) if message.role == ChatMessage.Role.ASSISTANT else "—"
+
+    @admin.display(description=_("status"))
+    def outcome(self, message):
+        return message_outcome(message)
 
     @admin.display(description=_("latency"))
     def timing(self, message):

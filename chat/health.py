@@ -6,11 +6,12 @@
   search index through ``rag``'s ``index_status()``) and reports status and latency of each;
   503 with ``Retry-After`` when any is down, naming which.
 
-Both are plain Django views (no DRF, no session, no auth) and exempt from the HTTPS redirect
+Both are plain async Django views (no DRF, no session, no auth) and exempt from the HTTPS redirect
 (``SECURE_REDIRECT_EXEMPT``) so probes over plain HTTP inside the network work. Error
 details go to the log, not the response: the endpoints are public.
 """
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -27,17 +28,21 @@ logger = logging.getLogger(__name__)
 
 @never_cache
 @require_GET
-def healthz(request):
+async def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
 @never_cache
 @require_GET
-def readyz(request):
-    checks = {
-        "database": _timed(check_database),
-        "search_index": _timed(check_search_index),
-    }
+async def readyz(request):
+    # Each check runs in its own worker thread, concurrently: a dependency that hangs until
+    # its timeout neither delays the other check nor holds the one thread that Django's
+    # synchronous views share under ASGI.
+    database, search_index = await asyncio.gather(
+        asyncio.to_thread(_timed, check_database),
+        asyncio.to_thread(_timed, check_search_index),
+    )
+    checks = {"database": database, "search_index": search_index}
     failed = [name for name, check in checks.items() if not check["ok"]]
     body = {"status": "unavailable" if failed else "ok", "checks": checks}
     if failed:
@@ -49,9 +54,14 @@ def readyz(request):
 
 
 def check_database() -> dict:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        cursor.fetchone()
+    """``SELECT 1`` on a connection of the calling worker thread, closed afterwards (a
+    probe thread must not keep a connection open between probes)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    finally:
+        connection.close()
     return {}
 
 

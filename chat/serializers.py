@@ -14,7 +14,7 @@ from . import tokens
 from .conf import chat_settings
 from .models import ChatMessage
 
-CLIENT_MESSAGE_ID_RE = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+CLIENT_MESSAGE_ID_RE = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}\Z"
 MAX_APPEND_MESSAGES = 50
 MAX_COMMENT_CHARS = 2000
 

@@ -23,13 +23,14 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
+from rest_framework.exceptions import ParseError
 from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from . import selectors, services, sse, tokens, turns
 from .conf import chat_settings
-from .exceptions import ChatError, RequestTooLarge, error_body
+from .exceptions import InvalidSession, RequestTooLarge, error_body
 from .serializers import (
     ChatReplySerializer,
     ChatRequestSerializer,
@@ -82,8 +83,6 @@ class BoundedJSONParser(JSONParser):
     """Strict JSON (no NaN/Infinity), at most ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bytes (413)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        from rest_framework.exceptions import ParseError
-
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         raw = stream.read(limit + 1) if limit else stream.read()
         if limit and len(raw) > limit:
@@ -102,8 +101,6 @@ class ChatAPIViewSet(ViewSet):
 
 def _session_id_from_path(value: str):
     if not tokens.is_well_formed(value):
-        from .exceptions import InvalidSession
-
         raise InvalidSession()
     return value
 
@@ -320,6 +317,9 @@ def _append(token: str | None, messages: list[dict]) -> dict:
         session, token = services.session_create()
         created_session = True
     results = services.messages_append_client(session=session, messages=messages)
+    logger.info("chat.history_append session=%s messages=%d created=%d new_session=%s",
+                tokens.log_id(session.token_hash), len(results),
+                sum(created for _, created in results), created_session)
     return {
         "session_id": token,
         "session_created": created_session,
@@ -361,10 +361,11 @@ class FeedbackViewSet(ChatAPIViewSet):
 
 def _rate(data: dict):
     session = services.session_for_token(token=data["session_id"], touch=True)
-    return services.message_rate(
+    message = services.message_rate(
         session=session, message_id=data["message_id"], rating=data["rating"],
         comment=data.get("comment", ""),
     )
+    logger.info("chat.feedback session=%s message=%s rating=%s",
+                tokens.log_id(session.token_hash), message.id, message.rating)
+    return message
 
-
-__all__ = ["ChatViewSet", "HistoryViewSet", "FeedbackViewSet", "ChatError"]

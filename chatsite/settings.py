@@ -179,6 +179,19 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # CORS-friendly headers) straight from the app directories, no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# STATIC_MANIFEST=true (after `manage.py collectstatic`) also serves content-hashed copies,
+# e.g. /static/chat/widget.<hash>.js, cached for a year and pinnable with Subresource
+# Integrity (`manage.py widget_snippet`).
+if env_bool("STATIC_MANIFEST", False):
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+
+# DEMO
+# The bundled docs are served at /docs/ so the demo's source links open; empty disables.
+_demo_docs = os.environ.get("DEMO_DOCS_DIR")
+DEMO_DOCS_DIR = BASE_DIR / "docs" if _demo_docs is None else (Path(_demo_docs) if _demo_docs else None)
 
 # SECURITY
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_int("NUM_PROXIES", 0) else None
@@ -248,6 +261,8 @@ RAG_QDRANT_TIMEOUT = env_float("QDRANT_TIMEOUT", 5.0)
 RAG_INDEX_DIR = Path(os.environ.get("RAG_INDEX_DIR", DATA_DIR / "index"))
 RAG_COLLECTION = os.environ.get("RAG_COLLECTION", "docs")
 RAG_DOCS_BASE_URL = os.environ.get("DOCS_BASE_URL", "")
+# Questions scoring below this are answered "not covered by the docs" (docs/quality.md).
+RAG_RELEVANCE_THRESHOLD = env_float("RAG_RELEVANCE_THRESHOLD", 0.3189)
 
 # LLM
 # No OPENAI_API_KEY: offline mode, extractive answers quoting the docs with their sources.

@@ -7,6 +7,8 @@ from drf_spectacular.views import SpectacularAPIView
 
 from chat import health
 
+from .docs_viewer import docs_page
+
 urlpatterns = [
     path("", TemplateView.as_view(template_name="demo.html"), name="demo"),
     path("", include("chat.urls")),
@@ -15,4 +17,6 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("admin/", admin.site.urls),
+    path("docs/", docs_page, name="docs-index"),
+    path("docs/<path:path>", docs_page, name="docs-page"),
 ]

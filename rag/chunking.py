@@ -19,6 +19,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 
 from .documents import Page, Section
+from .sparse import TOKENIZER_VERSION
 
 # Bump when chunking or payload changes, so every page counts as changed once.
 CHUNKER_VERSION = 1
@@ -136,7 +137,7 @@ def _merge_small_sections(sections: list[Section]) -> list[Section]:
     merged: list[Section] = []
     i = 0
     while i < len(sections):
-        section = Section(**{**asdict(sections[i])})
+        section = Section(**asdict(sections[i]))
         i += 1
         while (
             section.level
@@ -193,7 +194,7 @@ def chunk_page(page: Page) -> list[Chunk]:
 
 
 def page_hash(chunks: list[Chunk]) -> str:
-    hasher = hashlib.sha256(f"chunker:{CHUNKER_VERSION}\n".encode())
+    hasher = hashlib.sha256(f"chunker:{CHUNKER_VERSION}:tokenizer:{TOKENIZER_VERSION}\n".encode())
     for chunk in chunks:
         data = chunk.payload()
         data.pop("page_hash", None)

@@ -54,6 +54,7 @@ def get_qdrant_client():
         url=rag_settings.QDRANT_URL,
         api_key=rag_settings.QDRANT_API_KEY or None,
         timeout=max(1, math.ceil(float(rag_settings.QDRANT_TIMEOUT))),
+        check_compatibility=False,  # no extra request at start-up; the status check reports
     )
 
 

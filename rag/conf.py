@@ -18,6 +18,9 @@ DEFAULTS = {
     "EMBEDDING_DIMENSIONS": 0,
     "LLM_TIMEOUT": 60.0,
     "MAX_TOKENS": 800,
+    # Below this relevance score (rag.relevance.relevance_score) a question counts as not
+    # covered by the docs; calibrated on the Jest set, see docs/quality.md.
+    "RELEVANCE_THRESHOLD": 0.3189,
 }
 
 

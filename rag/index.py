@@ -38,7 +38,12 @@ from pathlib import Path
 
 from .chunking import Chunk
 from .conf import rag_settings
-from .exceptions import IndexLocked, IndexUnavailable, IndexVersionMismatch, RetrievalUnavailable
+from .exceptions import (
+    IndexLocked,
+    IndexUnavailable,
+    IndexVersionMismatch,
+    RetrievalUnavailable,
+)
 from .sparse import SparseVector, encode_document
 
 logger = logging.getLogger(__name__)
@@ -414,7 +419,7 @@ class EdgeIndex(SearchIndex):
             if shard_path.exists():
                 try:
                     shard = q.EdgeShard.load(str(shard_path))
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - the engine raises plain Exception
                     if isinstance(_edge_error(exc, shard_path, "open"), IndexLocked):
                         continue  # a server still reads it; it cleans up after switching
                 else:
@@ -572,9 +577,12 @@ class ServerIndex(SearchIndex):
 
     backend = "qdrant"
 
+    SPEC_TTL = 30.0  # seconds a collection's spec is trusted before it is read again
+
     def __init__(self, client, *, location: str = ""):
         self.client = client
         self.location = location or "the Qdrant server"
+        self._specs: dict[str, tuple[float, IndexSpec | None]] = {}
 
     def _error(self, exc: Exception, action: str) -> RetrievalUnavailable:
         from qdrant_client.http.exceptions import UnexpectedResponse
@@ -676,6 +684,7 @@ class ServerIndex(SearchIndex):
         from qdrant_client import models
 
         spec = plan.spec
+        self._specs.pop(collection, None)
         try:
             existing = self._spec(collection)
             rebuild = plan.rebuild or existing is None or existing.mismatch(spec) is not None
@@ -691,7 +700,7 @@ class ServerIndex(SearchIndex):
                     self.client.delete_collection(collection)
                 self._create(collection, spec)
             else:
-                gone = sorted((changed | plan.deleted))
+                gone = sorted(changed | plan.deleted)
                 for start in range(0, len(gone), 256):
                     self.client.delete(collection, points_selector=models.FilterSelector(filter=models.Filter(
                         must=[models.FieldCondition(key="path", match=models.MatchAny(any=gone[start:start + 256]))])))
@@ -746,7 +755,13 @@ class ServerIndex(SearchIndex):
         return [ScoredChunk(str(p.id), float(p.score), dict(p.payload or {})) for p in response.points]
 
     def dense_model(self, collection: str) -> str | None:
-        spec = self._spec(collection)
+        cached = self._specs.get(collection)
+        if cached is not None and time.monotonic() - cached[0] < self.SPEC_TTL:
+            spec = cached[1]
+        else:
+            spec = self._spec(collection)
+            if spec is not None:
+                self._specs[collection] = (time.monotonic(), spec)
         if spec is None:
             raise IndexUnavailable(f"{self.location} has no collection {collection!r}: {ingest_hint(collection)}.")
         return spec.dense_model
@@ -761,7 +776,7 @@ class ServerIndex(SearchIndex):
             info.update(ok=True, points=result.points_count or 0)
         except RetrievalUnavailable as exc:
             info["error"] = str(exc)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - status reports, it never raises
             info["error"] = str(self._error(exc, "read the collection"))
         return info
 
@@ -794,7 +809,7 @@ def index_status(collection: str | None = None) -> dict:
     collection = collection or rag_settings.COLLECTION
     try:
         index = get_index()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - status reports, it never raises
         return {"ok": False, "backend": "qdrant" if rag_settings.QDRANT_URL else "edge",
                 "collection": collection, "error": str(exc)}
     return index.status(collection)

@@ -8,12 +8,22 @@
   (``/docs/next/...``, ``/fr/docs/...``, ``/docs/2.x/...``).
 """
 
+import logging
+import math
 import re
+import threading
+import time
+from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-# Relevance threshold (see relevance_score); calibrated on the Jest set, docs/quality.md.
-THRESHOLD = 0.0
+from . import sparse
+from .conf import rag_settings
+
+logger = logging.getLogger(__name__)
+
+RELEVANCE_HITS = 3
+STATS_TTL = 300.0
 PAGE_MIN_RATIO = 0.5
 
 _INJECTION = [
@@ -44,18 +54,107 @@ class Decision:
     score: float
 
 
-def relevance_score(hits) -> float:
-    return float(hits[0].score) if hits else 0.0
+# --- corpus statistics and the relevance score ---------------------------------------------
 
 
-def decide(*, question: str, query: str | None = None, hits) -> Decision:
+@dataclass(frozen=True)
+class CorpusStats:
+    documents: int
+    df: dict[int, int]  # term index → number of chunks containing the term
+
+    def idf(self, term: int) -> float:
+        return sparse.idf(self.documents, self.df.get(term, 0))
+
+
+_stats_cache: dict[tuple, tuple[float, CorpusStats]] = {}
+_stats_lock = threading.Lock()
+
+
+def _index_text(title: str, heading_path, text: str) -> str:
+    return f"{' > '.join([title or '', *(heading_path or [])])}\n\n{text or ''}"
+
+
+def corpus_stats(collection: str | None = None) -> CorpusStats | None:
+    """Document frequencies of every term in the collection (cached; None if unreadable).
+
+    Read from the index's stored chunks, so they always match what was ingested. The cache
+    is keyed by the embedded index's generation (a re-index invalidates it) and otherwise
+    refreshed every STATS_TTL seconds.
+    """
+    from .clients import get_search_index
+
+    collection = collection or rag_settings.COLLECTION
+    try:
+        index = get_search_index()
+        generation = getattr(index, "current_generation", lambda c: None)(collection)
+        key = (id(index), collection, generation)
+        now = time.monotonic()
+        with _stats_lock:
+            cached = _stats_cache.get(key)
+            if cached and (generation is not None or now - cached[0] < STATS_TTL):
+                return cached[1]
+        manifest = index.manifest(collection)
+        if manifest is None:
+            return None
+        df: Counter = Counter()
+        documents = 0
+        for chunks in index.stored_chunks(collection, list(manifest.pages)).values():
+            for chunk in chunks:
+                documents += 1
+                terms = sparse.tokenize(_index_text(chunk.title, chunk.heading_path, chunk.text))
+                df.update({sparse.term_index(t) for t in terms})
+        stats = CorpusStats(documents=documents, df=dict(df))
+        with _stats_lock:
+            _stats_cache.clear()
+            _stats_cache[key] = (now, stats)
+        return stats
+    except Exception:
+        logger.warning("corpus statistics unavailable; relevance threshold not applied",
+                       exc_info=True)
+        return None
+
+
+def relevance_score(*, query: str, hits, stats: CorpusStats) -> float:
+    """How well the best of the top hits matches the query, comparable across queries.
+
+    The BM25 score S of the best of the first RELEVANCE_HITS hits (computed here from the
+    hit text, so it does not depend on the index's score or on hybrid fusion), normalised as
+    S / sqrt(M × U): M is the query's maximum attainable score (the sum over its terms of
+    query weight × IDF × (k1 + 1), terms absent from the corpus counting with full IDF), U the
+    score of one perfectly matched unique term. That is the geometric mean of "share of the
+    query matched" (S / M, which punishes long chatty questions) and "amount matched" (S / U,
+    which lets any long question pass); it was the best of the normalisations measured on the
+    Jest set (docs/quality.md), and is dimensionless, so it carries over to other corpora.
+    """
+    query_vector = sparse.encode_query(query)
+    if not query_vector.indices or not hits:
+        return 0.0
+    weights = dict(zip(query_vector.indices, query_vector.values))
+    mass = sum(w * stats.idf(t) * (sparse.BM25_K1 + 1) for t, w in weights.items())
+    best = 0.0
+    for hit in hits[:RELEVANCE_HITS]:
+        document = sparse.encode_document(_index_text(hit.title, hit.heading_path, hit.text))
+        score = sum(weights[t] * stats.idf(t) * v
+                    for t, v in zip(document.indices, document.values) if t in weights)
+        best = max(best, score)
+    # One perfectly matched term absent elsewhere: the unit that makes scores comparable
+    # across corpora of different sizes (IDF grows with the log of the chunk count).
+    unit = sparse.idf(stats.documents, 0) * (sparse.BM25_K1 + 1)
+    return best / math.sqrt(mass * unit) if mass > 0 and unit > 0 else 0.0
+
+
+def decide(*, question: str, query: str | None = None, hits, collection: str | None = None,
+           stats: CorpusStats | None = None) -> Decision:
     """Covered or not. ``query`` is the (rewritten) search query, ``question`` the user's words."""
     if looks_like_injection(question):
-        return Decision(True, "injection", relevance_score(hits))
+        return Decision(True, "injection", 0.0)
     if not hits:
         return Decision(True, "no_hits", 0.0)
-    score = relevance_score(hits)
-    if score < THRESHOLD:
+    stats = stats or corpus_stats(collection)
+    if stats is None:
+        return Decision(False, "covered", 0.0)  # cannot judge: answer rather than refuse
+    score = relevance_score(query=query or question, hits=hits, stats=stats)
+    if score < float(rag_settings.RELEVANCE_THRESHOLD):
         return Decision(True, "below_threshold", score)
     return Decision(False, "covered", score)
 

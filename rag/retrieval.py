@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 MAX_K = 100
 
-__all__ = ["Hit", "SearchResult", "search", "index_status"]
+__all__ = ["Hit", "SearchResult", "index_status", "search"]
 
 
 @dataclass

@@ -115,7 +115,10 @@ async def retrieve(*, question: str, history: list[dict] | None = None, page_url
     result.retrieval_ms = int((time.monotonic() - started) * 1000)
     result.hits = prefer_page(hits, page_url)
     if not result.failed:
-        result.decision = decide(question=question, query=rewritten.query, hits=result.hits)
+        # Corpus statistics may have to be read from the index: keep it off the event loop.
+        result.decision = await asyncio.to_thread(
+            decide, question=question, query=rewritten.query, hits=result.hits,
+            collection=collection)
     return result
 
 

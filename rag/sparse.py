@@ -5,8 +5,10 @@ BM25 term-frequency saturation with length normalisation, queries carry one per 
 Tokens are hashed to stable 31-bit indices, so no vocabulary has to be stored.
 
 Tokenisation suits docs: identifiers are indexed whole and by their parts
-(``setupFilesAfterEnv`` → ``setupfilesafterenv``, ``setup``, ``files``, ``after``, ``env``;
-``jest.config.js`` → ``jest.config.js``, ``jest``, ``config``, ``js``; ``--watch`` → ``watch``).
+(``setupFilesAfterEnv`` → ``setupfilesafterenv``, ``setup``, ``file``, ``after``, ``env``;
+``jest.config.js`` → ``jest.config.js``, ``jest``, ``config``, ``js``; ``--watch`` → ``watch``),
+plain words are lightly stemmed (plurals, -ing, -ed), contractions folded, and common English
+function words dropped. Each change was measured on the Jest question set (docs/quality.md).
 """
 
 import math
@@ -15,6 +17,8 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass
 
+# Bump when tokenize() changes: every page's hash changes, so ingestion re-encodes it.
+TOKENIZER_VERSION = 2
 BM25_K1 = 1.2
 BM25_B = 0.75
 # Typical chunk length in tokens; documents are normalised against it.
@@ -27,8 +31,19 @@ _SPLIT = re.compile(r"[._\-/@$]+")
 STOPWORDS = frozenset(
     """a an and are as at be but by can do does for from how i if in into is it its me my
     of on or so that the their them then there these this to was we what when where which
-    who why will with you your should would could i'm im it's don't""".split()
+    who why will with you your should would could i'm im it's don't
+    am been being did doing had has have having he her hers him his our ours she than too
+    very were while whom yours dont doesnt didnt cant isnt arent wont  shouldnt wouldnt
+    couldnt ive youre theyre thats whats hows theres lets us they any some such
+    just really actually please thanks thank hi hello hey ok okay also still even""".split()
 )
+# Contractions and possessives are folded before tokenising: "doesn't" → "doesnt",
+# "React's" → "React", "I'm" → "I".
+_CONTRACTION = re.compile(r"(?<=[A-Za-z])['’](?:(s|ll|re|ve|d|m)\b|(t)\b)", re.IGNORECASE)
+
+
+def _fold_contractions(text: str) -> str:
+    return _CONTRACTION.sub(lambda m: m.group(2) or "", text)
 
 
 @dataclass(frozen=True)
@@ -37,23 +52,56 @@ class SparseVector:
     values: list[float]
 
 
+_PLAIN = re.compile(r"^[a-z]+$")
+
+
+def stem(word: str) -> str:
+    """A light English stemmer for plain lower-case words (plurals, -ing, -ed).
+
+    "failures" → "failure", "mocking" → "mock", "mocked" → "mock", "libraries" → "library".
+    Only plain words are stemmed: a whole identifier (``tohavebeencalled``) stays exact.
+    """
+    if len(word) < 4 or not _PLAIN.match(word):
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("sses"):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            word = word[: -len(suffix)]
+            if len(word) > 4 and word[-1] == word[-2] and word[-1] not in "lsz":
+                word = word[:-1]  # "stopping" → "stop", but "installing" → "install"
+            break
+    return word
+
+
 def tokenize(text: str) -> list[str]:
-    """Lower-cased terms of ``text``: whole identifiers plus their parts, no stopwords."""
+    """Terms of ``text``: whole identifiers (exact) plus their stemmed parts, no stopwords.
+
+    ``jest.runAllTimers()`` → ``jest.runalltimers``, ``runalltimers``, ``jest``, ``run``,
+    ``all``, ``timer``: a user typing ``runAllTimers``, ``timers`` or the full call finds it.
+    """
     terms: list[str] = []
-    for match in _WORD.finditer(text):
+    for match in _WORD.finditer(_fold_contractions(text)):
         word = match.group(0)
         lowered = word.lower()
         parts = [p for p in _SPLIT.split(word) if p]
-        pieces = []
+        exact, pieces = [], []
         for part in parts:
-            pieces.extend(_CAMEL.findall(part) or [part])
-        pieces = [p.lower() for p in pieces]
-        if lowered not in STOPWORDS:
-            terms.append(lowered)
+            camel = _CAMEL.findall(part) or [part]
+            if len(parts) > 1 and len(camel) > 1:
+                exact.append(part.lower())  # a dotted/dashed identifier's own identifiers
+            pieces.extend(c.lower() for c in camel)
         if len(pieces) > 1:
-            for piece in pieces:
-                if piece != lowered and piece not in STOPWORDS:
-                    terms.append(piece)
+            if lowered not in STOPWORDS:
+                terms.append(lowered)
+            terms.extend(exact)
+            terms.extend(stem(p) for p in pieces if p != lowered and p not in STOPWORDS)
+        elif lowered not in STOPWORDS:
+            terms.append(stem(lowered))
     return terms
 
 

@@ -5,8 +5,8 @@
 its items are the session's ``ChatMessage`` rows, so the admin, exports, stats and
 ``GET /chat/history/{session_id}`` see ChatKit conversations too. See docs/chatkit.md.
 
-This package imports without ``openai-chatkit`` installed; only ``server`` and ``store``
-need it, and the view loads them on first use.
+This package imports without ``openai-chatkit`` installed; ``server``, ``store`` and
+``protocol`` need it, and the view loads them on first use (see ``chatkit_installed``).
 """
 
 from importlib.util import find_spec

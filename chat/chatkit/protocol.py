@@ -35,7 +35,13 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import Throttled
 
 from .. import budgets, tokens
-from ..exceptions import ChatError, MessageNotFound, NotAnAnswer
+from ..exceptions import (
+    ChatError,
+    InvalidSession,
+    MessageNotFound,
+    NotAnAnswer,
+    SessionNotFound,
+)
 from ..models import ChatMessage
 from ..serializers import MessageTextField, PageUrlField, StrictCharField
 from ..throttling import ChatIPThrottle, ChatSessionThrottle, HistoryThrottle
@@ -169,8 +175,16 @@ def prepare(request, chatkit_request) -> RequestContext:
     ctx = RequestContext(page_url=page_url or "")
     token = request.headers.get(SESSION_HEADER) or None
     if token is not None:
+        try:
+            ctx.session = threads.holder_for_token(token)
+        except InvalidSession:
+            raise InvalidSession(f"{SESSION_HEADER} is not a session token issued by this "
+                                 "server.", field=SESSION_HEADER) from None
+        except SessionNotFound:
+            raise SessionNotFound(f"No such session (it may have expired): drop the "
+                                  f"{SESSION_HEADER} token and start a new thread without it.",
+                                  field=SESSION_HEADER) from None
         ctx.token = token
-        ctx.session = threads.holder_for_token(token)
     if answering:
         _throttle(request, [ChatKitSessionThrottle()])
 

@@ -62,7 +62,8 @@ def annotations_for(text: str, sources: list[dict], refused: bool = False) -> li
     return annotations
 
 
-def answer_content(text: str, sources: list[dict], refused: bool = False) -> AssistantMessageContent:
+def answer_content(text: str, sources: list[dict],
+                   refused: bool = False) -> AssistantMessageContent:
     return AssistantMessageContent(text=text, annotations=annotations_for(text, sources, refused))
 
 

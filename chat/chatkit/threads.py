@@ -154,7 +154,7 @@ def thread_delete(ctx: RequestContext, session: ChatSession) -> None:
 def _keyset(queryset: QuerySet, *, after_pk: int | None, limit: int, order: str):
     descending = order == "desc"
     if after_pk is not None:
-        queryset = queryset.filter(pk__lt=after_pk) if descending else queryset.filter(pk__gt=after_pk)
+        queryset = queryset.filter(**{"pk__lt" if descending else "pk__gt": after_pk})
     rows = list(queryset.order_by("-pk" if descending else "pk")[: limit + 1])
     return rows[:limit], len(rows) > limit
 

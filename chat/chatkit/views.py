@@ -14,6 +14,7 @@ from asgiref.sync import sync_to_async
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from .. import tokens
 from ..exceptions import api_exception_handler, error_body
 from . import chatkit_installed
 
@@ -90,7 +91,7 @@ async def chatkit_endpoint(request):
         return response
 
     logger.info("chatkit.request type=%s session=%s", chatkit_request.type,
-                context.token_hash[:12] if context.token_hash else "-")
+                tokens.log_id(context.token_hash) if context.token_hash else "-")
     if isinstance(result, StreamingResult):
         response = _event_stream(result)
     else:

@@ -112,3 +112,26 @@ def database():
 
 def chat_completion_calls(fake) -> int:
     return fake.calls.get("/v1/chat/completions", 0)
+
+
+@pytest.fixture
+def indexed_docs(tmp_path, transactional_db):
+    """A small Docusaurus docs tree, ingested into this test's embedded index."""
+    from rag.ingestion import ingest_docs
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "install.md").write_text(
+        "---\nid: install\ntitle: Installation\n---\n\n# Installation\n\n"
+        "## Install the quokka server\n\nInstall the quokka server with `pip install quokka-server`, "
+        "then run `quokka serve --port 8080` to start the quokka server.\n",
+        encoding="utf-8",
+    )
+    (docs / "backups.md").write_text(
+        "---\nid: backups\ntitle: Backups\n---\n\n# Backups\n\n## Nightly snapshots\n\n"
+        "Quokka writes a nightly snapshot of every vault to the snapshot directory; restore a "
+        "snapshot with `quokka restore SNAPSHOT`.\n",
+        encoding="utf-8",
+    )
+    ingest_docs(docs_path=docs, base_url="https://docs.example.test")
+    return docs

@@ -118,7 +118,7 @@ def test_session_page_shows_the_transcript_oldest_first_with_sources_and_details
         latency_ms=1234,
         ttft_ms=321,
     )
-    make_exchange(session, "Second question about upgrades", at=now)
+    make_exchange(session, "Second question about upgrades", refused=True, at=now)
 
     response = admin_client.get(session_page(session))
 
@@ -132,6 +132,7 @@ def test_session_page_shows_the_transcript_oldest_first_with_sources_and_details
     assert "120/40" in html
     assert "missing the Windows steps" in html
     assert "Complete" in html
+    assert "Complete · not in the docs" in html
 
 
 def test_source_urls_that_are_not_http_are_shown_as_text_not_links(admin_client):
@@ -224,6 +225,20 @@ def test_sessions_list_links_to_the_gaps_view(admin_client):
     assert f'href="{MESSAGES}?gap=any"'.encode() in response.content
 
 
+def test_gaps_list_costs_the_same_queries_for_two_or_twenty_gaps(admin_client):
+    def queries_for_gaps() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get(MESSAGES, {"gap": "any"}).status_code == 200
+        return len(captured)
+
+    for _ in range(2):
+        make_exchange(make_session(), "q", rating="down")
+    few = queries_for_gaps()
+    for _ in range(18):
+        make_exchange(make_session(), "q", refused=True)
+    assert queries_for_gaps() == few
+
+
 def test_messages_list_searches_message_text(admin_client):
     session = make_session()
     wanted, _ = make_exchange(session, "Where is the webhook secret?", "Somewhere.")
@@ -250,3 +265,18 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_message_page_shows_the_answer_with_its_session_and_sources(admin_client):
+    session = make_session()
+    _, answer = make_exchange(
+        session, "q", "See the install page [1].", sources=[source(1, "Install", "/docs/install")]
+    )
+
+    response = admin_client.get(reverse("admin:chat_chatmessage_change", args=[answer.pk]))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'href="{session_page(session)}"' in html
+    assert 'href="/docs/install"' in html
+    assert "See the install page [1]." in html

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.core.cache import cache
 from django.core.handlers.asgi import ASGIHandler
 
 from chat import sse, tokens
@@ -436,3 +437,134 @@ def test_unsupported_method_is_a_json_405(api):
     response = api.delete("/chat")
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+# Logs and schema
+
+
+async def test_log_lines_never_hold_the_raw_token_or_the_message_text(ask, caplog, session_token):
+    import logging
+
+    caplog.set_level(logging.INFO)
+    secret_question = "my secret question about zebras"
+    await ask({"message": secret_question, "session_id": session_token})
+    await ask({"message": "x", "session_id": tokens.new_token()})  # 404, logged by Django
+    from django.test import AsyncClient
+
+    guessed = tokens.new_token()
+    await AsyncClient().get(f"/chat/history/{guessed}")
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "chat.turn outcome=complete" in text
+    assert tokens.log_id(tokens.hash_token(session_token)) in text
+    assert session_token not in text
+    assert guessed not in text
+    assert secret_question not in "\n".join(
+        r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
+
+
+def test_openapi_schema_documents_exactly_the_chat_endpoints(api):
+    response = api.get("/api/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    schema = json.loads(response.content)
+    chat_paths = {p: set(ops) for p, ops in schema["paths"].items() if p.startswith("/chat")}
+    assert chat_paths["/chat"] >= {"get", "post"}
+    assert chat_paths["/chat/history"] >= {"post"}
+    assert chat_paths["/chat/history/{session_id}"] >= {"get"}
+    assert chat_paths["/chat/feedback"] >= {"post"}
+    assert not any(p.endswith("/") for p in chat_paths)
+    post_chat = schema["paths"]["/chat"]["post"]["responses"]["200"]["content"]
+    assert set(post_chat) == {"application/json", "text/event-stream"}
+
+
+# PostgreSQL: a connection killed by the server mid-answer
+
+
+def _backend_pid() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def _terminate(pid: int) -> None:
+    import psycopg
+    from django.db import connection
+
+    s = connection.settings_dict
+    with psycopg.connect(dbname=s["NAME"], user=s["USER"], password=s["PASSWORD"] or None,
+                         host=s["HOST"], port=s["PORT"] or 5432, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+@pytest.mark.postgres
+async def test_connection_killed_mid_answer_is_reopened_and_the_answer_saved(
+    aclient, llm_answers, settings
+):
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or settings.DATABASE_POOLED:
+        pytest.skip("needs a direct PostgreSQL connection")
+    llm_answers.reply = LONG_REPLY
+    response = await aclient.post("/chat", {"message": "Describe the configuration settings"},
+                                  content_type="application/json",
+                                  headers={"accept": "text/event-stream"})
+    chunks, killed = [], False
+    async for chunk in response.streaming_content:
+        chunks.append(chunk)
+        if not killed and b"event: delta" in chunk:
+            await sync_to_async(_terminate)(await sync_to_async(_backend_pid)())
+            killed = True
+    events = sse.parse_events(b"".join(chunks))
+    done = dict(events)["done"]
+    assert done["history_saved"] is True
+    answer = await sync_to_async(ChatMessage.objects.get)(pk=done["message_id"])
+    assert answer.status == "complete"
+    assert answer.content.strip() == LONG_REPLY
+
+
+async def test_streamed_answer_from_indexed_docs_cites_sources(ask, indexed_docs):
+    response, events = await ask({"message": "How do I restore a nightly snapshot?"})
+    assert_event_order(events)
+    sources = dict(events)["sources"]
+    assert sources["refused"] is False
+    assert any(s["path"] == "backups.md" for s in sources["sources"])
+    answer = (await rows(role="assistant"))[0]
+    assert answer.sources == sources["sources"]
+
+
+# Arbitrary input never produces a 5xx
+
+from hypothesis import HealthCheck, given  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
+FIELDS = st.sampled_from(["message", "session_id", "client_message_id", "page_url", "other"])
+
+
+@pytest.mark.django_db(transaction=False)
+@hypothesis_settings(max_examples=80, deadline=None,
+                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=st.dictionaries(FIELDS, st.text() | JSON_VALUES, max_size=4))
+def test_arbitrary_json_bodies_never_get_a_server_error(client, payload):
+    cache.clear()  # the rate limits are not what this test is about
+    response = client.generic("POST", "/chat", json.dumps(payload), content_type="application/json")
+    assert response.status_code in {200, 400, 404, 413}
+    if response.status_code != 200:
+        assert set(response.json()["error"]) == {"code", "message", "field"}
+
+
+@pytest.mark.django_db(transaction=False)
+@hypothesis_settings(max_examples=40, deadline=None,
+                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(min_size=1, max_size=200))
+def test_any_unicode_message_is_answered_or_rejected_cleanly(client, text):
+    cache.clear()
+    response = client.generic("POST", "/chat", json.dumps({"message": text}),
+                              content_type="application/json")
+    assert response.status_code in {200, 400}

@@ -237,3 +237,17 @@ def test_append_is_503_when_the_database_is_down(api, session_token, database):
         {"role": "user", "content": "x"}]}, format="json")
     assert response.status_code == 503
     assert response["Retry-After"]
+
+
+def test_answers_from_indexed_docs_keep_their_sources_in_history(api, indexed_docs):
+    reply = api.post("/chat", {"message": "How do I install the quokka server?"}, format="json")
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["refused"] is False
+    urls = [s["url"] for s in body["sources"]]
+    assert any(u.startswith("https://docs.example.test/docs/install") for u in urls)
+    assert {"n", "title", "heading", "url", "path"} <= set(body["sources"][0])
+
+    history = APIClient().get(f"/chat/history/{body['session_id']}").json()["messages"]
+    assert history[1]["sources"] == body["sources"]
+    assert history[1]["content"] == body["answer"]

@@ -37,7 +37,6 @@ from chatkit.types import (  # noqa: E402
     ThreadItemDoneEvent,
     ThreadItemUpdatedEvent,
     ThreadListParams,
-    ThreadMetadata,
     ThreadRetryAfterItemParams,
     ThreadsAddUserMessageReq,
     ThreadsCreateReq,
@@ -222,6 +221,8 @@ async def test_new_thread_streams_created_item_events_deltas_annotations_in_orde
     urls = [a.annotation.source.url for a in annotations]
     assert all(url.startswith(f"{BASE_URL}/docs/") for url in urls)
     assert any("timer-mocks" in url for url in urls)
+    # The thread is titled after its first question.
+    assert [event.thread.title for event in reply.of(ThreadUpdatedEvent)] == [QUESTION]
     # Events arrive as ChatKit expects: created, user item done, ..., answer done last-ish.
     assert kinds.index("ThreadCreatedEvent") < kinds.index("ThreadItemAddedEvent")
     assert reply.events.index(reply.of(ThreadItemAddedEvent)[0]) < reply.events.index(
@@ -401,14 +402,38 @@ async def test_retry_after_item_replaces_the_answer(docs, chatkit):
     assert rows[1].reply_to_id == int(question_id[4:])
 
 
-async def test_question_outside_the_docs_is_refused_with_the_nearest_pages(docs, chatkit):
+async def test_question_outside_the_docs_is_refused_as_in_the_widget(docs, chatkit):
     reply = await chatkit(create("What is the capital of Mongolia?"))
     [answer] = done_items(reply, AssistantMessageItem)
     [row] = await stored(pk=int(answer.id[4:]))
-    assert row.refused
-    annotations = answer.content[0].annotations
-    assert annotations and {a.source.group for a in annotations} == {"Nearest pages"}
-    assert answer.content[0].text == row.content
+    assert row.refused and row.status == "complete"
+    assert answer.content[0].text == answer_text(reply) == row.content
+    assert "documentation" in row.content
+
+
+@sync_to_async
+def refused_conversation() -> tuple[str, int]:
+    """A widget conversation whose answer was refused, offering the nearest pages."""
+    session, token = services.session_create()
+    question, _ = services.message_create_user(session=session, content="Is there a moon?")
+    answer, _ = services.message_claim_answer(question=question)
+    nearest = [{"n": 1, "title": "Timer Mocks", "heading": "Enable fake timers",
+                "url": f"{BASE_URL}/docs/timer-mocks#enable-fake-timers", "path": "timers.md",
+                "score": 0.1, "snippet": "Call jest.useFakeTimers()."}]
+    services.message_finish(message=answer, status="complete", refused=True, sources=nearest,
+                            content="The docs do not cover this. The nearest pages are below.")
+    return token, session.pk
+
+
+async def test_refused_answer_offers_its_nearest_pages_as_uncited_annotations(chatkit):
+    token, session_pk = await refused_conversation()
+    items = ITEMS.validate_json((await chatkit(list_items(f"thr_{session_pk}", order="asc"),
+                                               token=token)).body)
+    [annotation] = items.data[1].content[0].annotations
+    assert annotation.source.group == "Nearest pages"
+    assert annotation.source.title == "Timer Mocks › Enable fake timers"
+    assert annotation.source.url == f"{BASE_URL}/docs/timer-mocks#enable-fake-timers"
+    assert annotation.index is None  # not cited in the text
 
 
 async def test_llm_answer_streams_with_citation_annotation_and_usage_stored(llm, docs, chatkit):
@@ -417,7 +442,6 @@ async def test_llm_answer_streams_with_citation_annotation_and_usage_stored(llm,
     [answer] = done_items(reply, AssistantMessageItem)
     text = answer.content[0].text
     assert text == answer_text(reply) == "Call `jest.useFakeTimers()` first [1]."
-    assert len(reply.updates(AssistantMessageContentPartTextDelta)) > 1
     cited = [a for a in answer.content[0].annotations if a.index is not None]
     assert [a.index for a in cited] == [text.index("[1]") + 3]
     assert "timer-mocks" in cited[0].source.url
@@ -491,9 +515,13 @@ async def test_requests_without_a_valid_token_get_clear_errors(docs, chatkit):
         "code": "session_required", "field": SESSION_HEADER,
         "message": missing.json()["error"]["message"]}
     malformed = await chatkit(get, token="not-a-token")
-    assert malformed.status == 400 and malformed.json()["error"]["code"] == "invalid_session"
+    assert malformed.status == 400
+    assert malformed.json()["error"]["code"] == "invalid_session"
+    assert malformed.json()["error"]["field"] == SESSION_HEADER
     unknown = await chatkit(get, token=tokens.new_token())
-    assert unknown.status == 404 and unknown.json()["error"]["code"] == "session_not_found"
+    assert unknown.status == 404
+    assert unknown.json()["error"]["code"] == "session_not_found"
+    assert unknown.json()["error"]["field"] == SESSION_HEADER
     # Listing without a token is simply empty (a fresh ChatKit client asks for it).
     empty = await chatkit(ThreadsListReq(params=ThreadListParams()))
     assert empty.status == 200 and THREADS.validate_json(empty.body).data == []
@@ -571,6 +599,30 @@ async def test_spent_budget_is_a_429_before_any_answer(docs, chatkit, settings):
     assert not await ChatMessage.objects.aexists()
 
 
+async def test_storage_down_is_a_503_with_retry_after(chatkit, other_token, database):
+    database.down()
+    reply = await chatkit(ThreadsListReq(params=ThreadListParams()), token=other_token)
+    assert reply.status == 503
+    assert reply.json()["error"]["code"] == "storage_unavailable"
+    assert int(reply.response["Retry-After"]) >= 1
+
+
+async def test_answers_are_rate_limited_per_token(docs, chatkit, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
+        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "chat_session": "1/min"}}
+    first = await chatkit(create())
+    thread_id = first.of(ThreadCreatedEvent)[0].thread.id
+    second = await chatkit(add_message(thread_id, "And real timers?"), token=first.token)
+    assert second.status == 200
+    third = await chatkit(add_message(thread_id, "And --watch?"), token=first.token)
+    assert third.status == 429
+    second = third
+    assert second.json()["error"]["code"] == "rate_limited"
+    assert int(second.response["Retry-After"]) >= 1
+    # Reading is not an answer: still allowed.
+    assert (await chatkit(list_items(thread_id), token=first.token)).status == 200
+
+
 async def test_endpoint_says_so_when_openai_chatkit_is_not_installed(aclient, monkeypatch):
     from chat.chatkit import views
 
@@ -581,3 +633,58 @@ async def test_endpoint_says_so_when_openai_chatkit_is_not_installed(aclient, mo
     error = response.json()["error"]
     assert error["code"] == "chatkit_not_installed"
     assert "requirements-chatkit.txt" in error["message"]
+
+
+async def post_and_disconnect(request, *, after_deltas: int) -> Reply:
+    """POST a streamed ChatKit request over raw ASGI and hang up after some text deltas."""
+    import asyncio
+
+    from django.core.handlers.asgi import ASGIHandler
+
+    body = request.model_dump_json().encode()
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/chatkit", "raw_path": b"/chatkit", "query_string": b"",
+        "root_path": "", "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode())],
+    }
+    gone = asyncio.Event()
+    chunks: list[bytes] = []
+    delivered = False
+
+    async def receive():
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        if gone.is_set():
+            raise OSError("client went away")
+        if message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+            if b"".join(chunks).count(b"content_part.text_delta") >= after_deltas:
+                gone.set()
+
+    await asyncio.wait_for(ASGIHandler()(scope, receive, send), timeout=30)
+
+    class Streamed:
+        status_code = 200
+        streaming = True
+
+    return Reply(Streamed(), b"".join(chunks))
+
+
+async def test_client_disconnect_stores_the_streamed_prefix_as_interrupted(llm, docs):
+    llm.reply = " ".join(f"word{n}" for n in range(40)) + "."
+    llm.tokens_per_second = 20
+    reply = await post_and_disconnect(create(), after_deltas=3)
+    streamed = answer_text(reply)
+    assert streamed and streamed != llm.reply
+    [answer] = await stored(role="assistant")
+    assert answer.status == "interrupted" and answer.error == "client_disconnected"
+    assert answer.content == streamed
+    assert not await ChatMessage.objects.filter(status="pending").aexists()

@@ -251,7 +251,6 @@ def test_export_of_ten_thousand_messages_keeps_memory_flat(tmp_path):
 
     with target.open(encoding="utf-8") as lines:
         assert sum(1 for _ in lines) == 10_000 == len(everything)
-    print(f"export peak {export_peak} B, materialised peak {materialised_peak} B")
     assert export_peak * 4 < materialised_peak, (export_peak, materialised_peak)
 
 

@@ -77,13 +77,14 @@ def server(tmp_path_factory, llm_server):
     docs = root / "docs"
     shutil.copytree(REPO / "docs", docs)
     (docs / "image-troubleshooting.md").write_text(HOSTILE_PAGE)
-    hostile = StaticServer(root / "hostile")  # another origin, not in CORS_ALLOWED_ORIGINS
-    chat = ChatServer(root / "data", cors_origins=[], llm_base_url=llm_server.base_url)
+    site = StaticServer(root / "site").start()  # a docs site on its own, allowed origin
+    hostile = StaticServer(root / "hostile").start()  # another origin, not allowed
+    chat = ChatServer(root / "data", cors_origins=[site.origin], llm_base_url=llm_server.base_url)
     chat.prepare(docs, base_url=chat.origin).start()
-    hostile.start()
-    chat.hostile = hostile
+    chat.site, chat.hostile = site, hostile
     yield chat
     chat.stop()
+    site.stop()
     hostile.stop()
 
 
@@ -490,3 +491,47 @@ def test_page_on_an_origin_not_in_the_allowlist_gets_no_access(page, server):
     error.wait_for()
     assert "cannot be reached" in error.inner_text()
     assert any("CORS" in p for p in page.watch.problems), page.watch.problems
+
+
+def test_widget_works_under_a_strict_content_security_policy(page, server):
+    """The CSP docs/docusaurus-setup.md documents: only script-src and connect-src."""
+    policy = (f"default-src 'none'; script-src {server.origin}; connect-src {server.origin}; "
+              "style-src 'self'; img-src 'self'")
+    (server.site.directory / "csp.html").write_text(
+        f'<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="{policy}">'
+        f'<title>CSP</title><script src="{server.origin}/static/chat/widget.js" defer '
+        f'data-api="{server.origin}"></script></head><body><h1>Strict docs</h1></body></html>'
+    )
+    page.goto(server.site.origin + "/csp.html")
+    open_panel(page)
+    ask(page, QUESTION)
+    answer = wait_for_answer(page)
+    assert answer.locator("[part=sources] a").count() >= 1
+    assert shadow(page, "getComputedStyle(root.querySelector('.launcher')).borderRadius") == "50%"
+    screenshot(page, "csp-strict")
+    page.watch.assert_clean()
+
+
+def test_configuration_from_script_attributes_and_global_object_and_one_element_only(page, server):
+    script = (f'<script src="{server.origin}/static/chat/widget.js" defer data-api="{server.origin}" '
+              'data-title="Ask Example" data-accent="#ffd23f" data-position="bottom-left" '
+              "data-starters='[\"First starter\", \"Second | with a bar\"]'></script>")
+    (server.site.directory / "config.html").write_text(
+        "<!doctype html><title>Config</title>"
+        "<script>window.DocsChatConfig = {title: 'Overridden by the attribute', greeting: 'Hello from **config**'};</script>"
+        + script + script  # included twice by mistake: still one widget
+    )
+    page.goto(server.site.origin + "/config.html")
+    open_panel(page)
+    assert page.evaluate("() => document.querySelectorAll('docs-chat').length") == 1
+    assert page.locator("docs-chat h2").inner_text() == "Ask Example"
+    assert page.locator("docs-chat .welcome strong").inner_text() == "config"
+    assert page.locator("docs-chat [part=starters] button").all_inner_texts() == ["First starter", "Second | with a bar"]
+    assert page.locator("docs-chat .launcher").bounding_box()["x"] < 100  # bottom-left
+    # A light accent gets dark text, keeping the contrast readable.
+    assert shadow(page, "getComputedStyle(root.querySelector('.launcher')).color") == "rgb(17, 17, 17)"
+    page.locator("docs-chat [part=starters] button").first.click()
+    wait_for_answer(page)
+    assert contrast(page, ".user", ".user") >= 4.5
+    screenshot(page, "config-accent-left")
+    page.watch.assert_clean()

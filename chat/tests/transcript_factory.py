@@ -38,7 +38,11 @@ def make_exchange(
     ttft_ms: int | None = 150,
 ):
     """A question and its answer, the answer ``reply_to`` the question."""
-    at = at or session.last_active_at
+    if at is None:
+        # Later exchanges of a session come later, as in a real conversation.
+        at = session.last_active_at + timedelta(
+            seconds=2 * ChatMessage.objects.filter(session=session).count()
+        )
     n = next(_counter)
     question_row = ChatMessage.objects.create(
         session=session,

@@ -1,6 +1,13 @@
 import uuid
 
-from rag.chunking import MAX_WORDS, TARGET_WORDS, chunk_id, chunk_page, split_text, word_count
+from rag.chunking import (
+    MAX_WORDS,
+    TARGET_WORDS,
+    chunk_id,
+    chunk_page,
+    split_text,
+    word_count,
+)
 from rag.documents import load_pages
 
 from .conftest import write_tree

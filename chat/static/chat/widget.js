@@ -290,8 +290,9 @@ color:var(--dc-muted);cursor:pointer}
 .md blockquote{border-left:3px solid var(--dc-border);padding-left:10px;color:var(--dc-muted)}
 .md hr{border:0;border-top:1px solid var(--dc-border)}
 .cite{font-size:12px;text-decoration:none;vertical-align:super}
-.sources{margin:10px 0 0;padding:8px 0 0;border-top:1px solid var(--dc-border);font-size:13px;color:var(--dc-muted);list-style:none}
-.sources li{margin:2px 0}.sources a{color:var(--dc-link)}
+.sources{margin-top:10px;padding-top:8px;border-top:1px solid var(--dc-border);font-size:13px;color:var(--dc-muted)}
+.sources ol{margin:2px 0 0;padding:0;list-style:none}.sources li{margin:2px 0}.sources a{color:var(--dc-link)}
+.label{font-weight:600;text-transform:uppercase;font-size:11px;letter-spacing:.04em}
 .meta{display:flex;align-items:center;gap:2px;margin-top:6px;color:var(--dc-muted);font-size:13px}
 .meta .icon{padding:4px}.meta .icon[aria-pressed=true]{color:var(--dc-accent);background:var(--dc-surface)}
 :host([theme=dark]) .meta .icon[aria-pressed=true]{color:var(--dc-link)}
@@ -337,10 +338,13 @@ form button:disabled{opacity:.55;cursor:default}
 <button type="button" part="stop" data-act="stop" aria-label="Stop answering" hidden>${icon('M7 7h10v10H7z')}</button></form>
 </section>`;
 
+  // Storage can be disabled (privacy settings, sandboxed frames): then nothing is remembered.
+  const area = (tab) => (tab ? sessionStorage : localStorage);
   const store = {
-    get: (k, s) => { try { return (s || localStorage).getItem(k); } catch (e) { return null; } },
-    set: (k, v, s) => { try { v == null ? (s || localStorage).removeItem(k) : (s || localStorage).setItem(k, v); } catch (e) { /* storage disabled */ } },
+    get: (k, tab) => { try { return area(tab).getItem(k); } catch (e) { return null; } },
+    set: (k, v, tab) => { try { v == null ? area(tab).removeItem(k) : area(tab).setItem(k, v); } catch (e) { /* ignored */ } },
   };
+  let uid = 0;
   const rid = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
   const luminance = (hex) => {
     const m = /^#?([\da-f]{6}|[\da-f]{3})$/i.exec(hex || '');
@@ -398,7 +402,7 @@ form button:disabled{opacity:.55;cursor:default}
         this.loaded = true;
         this.$.input.value = store.get(this.key + ':draft') || '';
         this.loadHistory();
-        if (store.get(this.key + ':open', sessionStorage)) this.show(false);
+        if (store.get(this.key + ':open', true)) this.show(false);
       }
     }
 
@@ -442,9 +446,9 @@ form button:disabled{opacity:.55;cursor:default}
       this.setAttribute('open', '');
       this.$.launcher.setAttribute('aria-expanded', 'true');
       this.$.launcher.setAttribute('aria-label', 'Close chat');
-      store.set(this.key + ':open', '1', sessionStorage);
+      store.set(this.key + ':open', '1', true);
       if (!this.$.log.childElementCount) this.showWelcome();
-      this.scroll(true);
+      this.scroll();
       if (focus) this.$.input.focus();
       this.emit('open');
     }
@@ -456,7 +460,7 @@ form button:disabled{opacity:.55;cursor:default}
       this.removeAttribute('open');
       this.$.launcher.setAttribute('aria-expanded', 'false');
       this.$.launcher.setAttribute('aria-label', 'Open chat');
-      store.set(this.key + ':open', null, sessionStorage);
+      store.set(this.key + ':open', null, true);
       if (hadFocus) this.$.launcher.focus();
       this.emit('close');
     }
@@ -524,9 +528,8 @@ form button:disabled{opacity:.55;cursor:default}
       this.$.log.append(el);
     }
 
-    scroll(force) {
-      const log = this.$.log;
-      if (force || log.scrollHeight - log.scrollTop - log.clientHeight < 80) log.scrollTop = log.scrollHeight;
+    scroll() {
+      this.$.log.scrollTop = this.$.log.scrollHeight;
     }
 
     addUser(text) {
@@ -534,7 +537,7 @@ form button:disabled{opacity:.55;cursor:default}
       if (welcome) welcome.remove();
       const el = h('div', { class: 'msg user', part: 'message user-message' }, text);
       this.$.log.append(el);
-      this.scroll(true);
+      this.scroll();
       return el;
     }
 
@@ -551,12 +554,17 @@ form button:disabled{opacity:.55;cursor:default}
       el.querySelector('.md').replaceChildren(toDom(markdown(msg.content, sources, location.href)));
       el.querySelectorAll('.sources, .meta, .state').forEach((n) => n.remove());
       if (msg.status && msg.status !== 'complete') el.append(h('p', { class: 'note state' }, 'Answer ' + msg.status + '.'));
-      const links = sources.map((s) => [s, safeUrl(s.url, location.href)]).filter(([, url]) => url);
+      // The sources the answer cites; when it cites none, the three best matches.
+      const cited = new Set((String(msg.content || '').match(/\[\d{1,3}\]/g) || []).map((c) => +c.slice(1, -1)));
+      let shown = sources.filter((s) => cited.has(s.n));
+      if (!shown.length) shown = sources.slice(0, 3);
+      const links = shown.map((s) => [s, safeUrl(s.url, location.href)]).filter(([, url]) => url);
       if (links.length) {
-        el.append(h('ol', { class: 'sources', part: 'sources', 'aria-label': 'Sources' }, ...links.map(([s, url]) => {
-          const a = toDom([{ t: 'a', href: url, c: [[s.title, s.heading].filter(Boolean).filter((v, i, a) => a.indexOf(v) === i).join(' › ') || url] }]);
-          return h('li', null, `[${s.n}] `, a);
-        })));
+        el.append(h('div', { class: 'sources', part: 'sources' }, h('span', { class: 'label', id: 'src' + (++uid) }, 'Sources'),
+          h('ol', { 'aria-labelledby': 'src' + uid }, ...links.map(([s, url]) => {
+            const page = s.heading && s.heading !== s.title ? ` · ${s.title}` : '';
+            return h('li', null, `[${s.n}] `, toDom([{ t: 'a', href: url, c: [s.heading || s.title || url] }]), page && h('span', null, page));
+          }))));
       }
       if (msg.id) el.append(this.feedback(msg));
     }
@@ -653,7 +661,7 @@ form button:disabled{opacity:.55;cursor:default}
           }
         }
       }
-      this.scroll(true);
+      this.scroll();
     }
 
     /** Ask a question; `turn` is given when retrying a failed one. */
@@ -673,9 +681,12 @@ form button:disabled{opacity:.55;cursor:default}
       let finished = false;
       let frame = 0;
       const paint = () => {
+        const log = this.$.log;
+        // Follow the answer while the reader is at the bottom; don't yank them back if they scrolled up.
+        const follow = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
         frame = 0;
         this.fillBot(bot, msg);
-        this.scroll();
+        if (follow) this.scroll();
       };
       const fail = (err) => {
         if (frame) cancelAnimationFrame(frame);
@@ -768,7 +779,7 @@ form button:disabled{opacity:.55;cursor:default}
         this.onInput();
       }
       bot.append(box);
-      this.scroll(true);
+      this.scroll();
     }
   }
 
@@ -777,9 +788,10 @@ form button:disabled{opacity:.55;cursor:default}
   // ---- Mounting ------------------------------------------------------------------------
 
   const script = document.currentScript;
+  let el = null; // kept, so a re-attached widget is the same one, conversation and all
   const mount = () => {
     // Outside #__docusaurus, so React hydration and client-side navigation never remove it.
-    let el = document.querySelector('docs-chat');
+    el = el || document.querySelector('docs-chat');
     if (!el) {
       const cfg = { ...(window.DocsChatConfig || {}), ...(script ? script.dataset : {}) };
       el = document.createElement('docs-chat');

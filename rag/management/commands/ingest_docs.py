@@ -1,6 +1,5 @@
 """manage.py ingest_docs PATH --base-url URL: index a Docusaurus docs folder."""
 
-import sys
 from argparse import BooleanOptionalAction
 from pathlib import Path
 
@@ -55,8 +54,7 @@ class Command(BaseCommand):
         path = Path(options["path"])
         if not path.exists():
             raise CommandError(f"{path} does not exist: give the path of the Docusaurus docs folder")
-        progress = Progress(self.stdout, tty=options.get("verbosity", 1) >= 1 and sys.stdout.isatty()
-                            and self.stdout._out is sys.stdout)
+        progress = Progress(self.stdout, tty=self.stdout.isatty())
         try:
             report = ingest_docs(
                 docs_path=path,
