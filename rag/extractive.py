@@ -10,7 +10,6 @@ code block with it. The result is deterministic for a given query and hits.
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from .sparse import tokenize
@@ -18,10 +17,6 @@ from .sparse import tokenize
 MAX_PASSAGES = 3
 MAX_PASSAGE_CHARS = 1200
 MAX_CHUNKS = 4
-MAX_CODE_LINES = 25
-PRIOR = 0
-TOP_FIRST = False
-SKIP_CODE = False
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
@@ -78,43 +73,33 @@ def _terms(text: str) -> set[str]:
     return set(tokenize(text))
 
 
-def extractive_answer(*, query: str, sources: list[dict],
-                      idf: Callable[[str], float] | None = None) -> tuple[str, list[int]]:
+def extractive_answer(*, query: str, sources: list[dict]) -> tuple[str, list[int]]:
     """The answer markdown and the source numbers it cites.
 
     ``sources`` are dicts with ``n``, ``title``, ``heading`` and ``text`` (best first).
-    ``idf`` weighs a query term by its rarity in the whole corpus; without it, rarity among
-    the candidate blocks is used.
     """
     query_terms = _terms(query)
     candidates: list[Passage] = []
-    priors: dict[int, set[str]] = {}
     for rank, source in enumerate(sources[:MAX_CHUNKS]):
-        priors[source["n"]] = _terms(f"{source.get('title', '')} {source.get('heading', '')}")
         for order, (block, is_code) in enumerate(split_blocks(source["text"])):
-            if SKIP_CODE and is_code and block.count("\n") > MAX_CODE_LINES:
-                continue  # long listings only come along with the paragraph introducing them
             candidates.append(Passage(n=source["n"], order=order, text=block, is_code=is_code,
                                       score=float(rank)))
     if not candidates:
         return "", []
 
+    # Rarity among the candidate blocks (measured better than corpus-wide IDF here: it
+    # favours the words that tell these few blocks apart).
     block_terms = [_terms(p.text) for p in candidates]
-    if idf is None:
-        df = Counter(t for terms in block_terms for t in terms & query_terms)
-        total = len(candidates)
+    df = Counter(t for terms in block_terms for t in terms & query_terms)
+    total = len(candidates)
 
-        def weight(term: str) -> float:
-            return math.log(1 + total / (1 + df[term]))
-    else:
-        weight = idf
+    def weight(term: str) -> float:
+        return math.log(1 + total / (1 + df[term]))
 
     scored = []
     for passage, terms in zip(candidates, block_terms):
         rank = passage.score
         score = sum(weight(t) for t in terms & query_terms)
-        # The chunk's heading names what the block is about ("--bail", "globalSetup").
-        score += PRIOR * sum(weight(t) for t in (priors[passage.n] & query_terms) - terms)
         if passage.is_code:
             score *= 0.6  # prose explains; code comes along with its paragraph
         score *= 1.0 / (1.0 + 0.25 * rank)
@@ -122,20 +107,9 @@ def extractive_answer(*, query: str, sources: list[dict],
                               is_code=passage.is_code, score=score))
 
     by_position = {(p.n, p.order): p for p in scored}
-    for source in sources[:MAX_CHUNKS]:  # fenced code skipped above may still follow a colon
-        for order, (block, is_code) in enumerate(split_blocks(source["text"])):
-            by_position.setdefault((source["n"], order),
-                                   Passage(n=source["n"], order=order, text=block, is_code=is_code))
-    ranked = sorted(scored, key=lambda p: (-p.score, p.n, p.order))
-    # The best-ranked chunk always speaks first: retrieval ranks chunks better than overlap.
-    top_n = sources[0]["n"]
-    first = next((p for p in ranked if p.n == top_n and p.score > 0), None)
-    if first is not None and TOP_FIRST:
-        ranked.remove(first)
-        ranked.insert(0, first)
     chosen: list[Passage] = []
     used_chars = 0
-    for passage in ranked:
+    for passage in sorted(scored, key=lambda p: (-p.score, p.n, p.order)):
         if len(chosen) >= MAX_PASSAGES or passage.score <= 0:
             break
         if any(c.n == passage.n and c.order == passage.order for c in chosen):
@@ -151,6 +125,7 @@ def extractive_answer(*, query: str, sources: list[dict],
         used_chars += size
     if not chosen:
         # No block shares a term with the query: quote the start of the best chunk.
+        top_n = sources[0]["n"]
         chosen = [min((p for p in scored if p.n == top_n), key=lambda p: p.order,
                       default=scored[0])]
 

@@ -568,3 +568,38 @@ def test_any_unicode_message_is_answered_or_rejected_cleanly(client, text):
     response = client.generic("POST", "/chat", json.dumps({"message": text}),
                               content_type="application/json")
     assert response.status_code in {200, 400}
+
+
+@pytest.mark.postgres
+async def test_postgres_on_a_closed_port_still_answers_and_history_is_503(ask, aclient, settings):
+    from django.db import connection
+
+    from .conftest import closed_port
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    _, events = await ask({"message": "Before the outage"})
+    token = dict(events)["session"]["session_id"]
+    params = connection.settings_dict  # shared by the connections of every thread
+    real_port = params["PORT"]
+
+    def close_db_thread_connection():
+        from django.db import connection as thread_connection
+
+        thread_connection.close()
+
+    try:
+        params["PORT"] = str(closed_port())
+        await sync_to_async(close_db_thread_connection)()
+        _, events = await ask({"message": "During the outage", "session_id": token})
+        assert dict(events)["done"]["history_saved"] is False
+        assert dict(events)["session"]["session_id"] == token
+        response = await aclient.get(f"/chat/history/{token}")
+        assert response.status_code == 503
+        assert response["Retry-After"]
+    finally:
+        params["PORT"] = real_port
+        await sync_to_async(close_db_thread_connection)()
+    response = await aclient.get(f"/chat/history/{token}")
+    assert response.status_code == 200
+    assert [m["content"] for m in response.json()["messages"]][0] == "Before the outage"

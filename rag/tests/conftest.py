@@ -1,10 +1,15 @@
 """Fixtures for the rag tests: small Docusaurus docs trees written into tmp_path."""
 
+import os
 from pathlib import Path
 
 import pytest
 
-JEST_DOCS = Path("/work/shared/corpora/jest/docs")
+# The Jest corpus lives in shared/ beside the repository (CI clones main next to it).
+JEST_CORPUS = Path(
+    os.environ.get("JEST_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpora" / "jest")
+)
+JEST_DOCS = JEST_CORPUS / "docs"
 
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:
@@ -69,5 +74,7 @@ def small_docs(tmp_path) -> Path:
 @pytest.fixture
 def jest_docs() -> Path:
     if not JEST_DOCS.is_dir():
-        pytest.skip("the Jest docs corpus is not on this machine")
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the Jest docs corpus is missing at {JEST_DOCS} (shared/ beside the repo)")
+        pytest.skip(f"the Jest docs corpus is not on this machine ({JEST_DOCS})")
     return JEST_DOCS
