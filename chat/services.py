@@ -203,7 +203,9 @@ def message_finish(
     return message
 
 
-def messages_append_client(*, session: ChatSession, messages: list[dict]) -> list[tuple[ChatMessage, bool]]:
+def messages_append_client(
+    *, session: ChatSession, messages: list[dict]
+) -> list[tuple[ChatMessage, bool]]:
     """Append client-supplied messages (``origin=client``) to a session, in order.
 
     Each item has ``role``, ``content`` and optionally ``client_message_id`` and

@@ -9,7 +9,7 @@ import re
 import secrets
 
 TOKEN_BYTES = 32
-_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+_TOKEN_RE = re.compile(r"\A[A-Za-z0-9_-]{43}\Z")
 
 
 def new_token() -> str:

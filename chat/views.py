@@ -59,8 +59,10 @@ ERROR_RESPONSES = {
     400: OpenApiResponse(ErrorSerializer, description="Invalid input; `field` names it."),
     413: OpenApiResponse(ErrorSerializer, description="Message or body too large."),
     415: OpenApiResponse(ErrorSerializer, description="Body is not application/json."),
-    429: OpenApiResponse(ErrorSerializer, description="Rate limit or token budget; see Retry-After."),
-    503: OpenApiResponse(ErrorSerializer, description="History storage unreachable; see Retry-After."),
+    429: OpenApiResponse(ErrorSerializer,
+                         description="Rate limit or token budget; see Retry-After."),
+    503: OpenApiResponse(ErrorSerializer,
+                         description="History storage unreachable; see Retry-After."),
 }
 
 
@@ -194,7 +196,8 @@ class ChatViewSet(ChatAPIViewSet):
                 OpenApiTypes.STR, description="Server-Sent Events (see description)."
             ),
             404: OpenApiResponse(ErrorSerializer, description="Unknown or expired session."),
-            409: OpenApiResponse(ErrorSerializer, description="client_message_id conflict or in progress."),
+            409: OpenApiResponse(ErrorSerializer,
+                                 description="client_message_id conflict or in progress."),
             502: OpenApiResponse(ErrorSerializer, description="The LLM failed (JSON mode)."),
             **ERROR_RESPONSES,
         },
@@ -283,7 +286,8 @@ class HistoryViewSet(ChatAPIViewSet):
         data = serializer.validated_data
         result = await sync_to_async(_append)(data.get("session_id"), data["messages"])
         any_created = any(result["created"])
-        return Response(result, status=status.HTTP_201_CREATED if any_created else status.HTTP_200_OK)
+        code = status.HTTP_201_CREATED if any_created else status.HTTP_200_OK
+        return Response(result, status=code)
 
     @extend_schema(
         operation_id="chat_history_read",
@@ -291,7 +295,8 @@ class HistoryViewSet(ChatAPIViewSet):
         parameters=[
             OpenApiParameter("session_id", OpenApiTypes.STR, OpenApiParameter.PATH,
                              description="The session id this server issued."),
-            OpenApiParameter("after", OpenApiTypes.INT, description="Return messages after this id (the previous page's `next`)."),
+            OpenApiParameter("after", OpenApiTypes.INT,
+                             description="Messages after this id (the previous page's `next`)."),
             OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (capped)."),
         ],
         responses={
@@ -347,7 +352,8 @@ class FeedbackViewSet(ChatAPIViewSet):
         request=FeedbackSerializer,
         responses={
             200: FeedbackResultSerializer,
-            404: OpenApiResponse(ErrorSerializer, description="Unknown session, or no such answer in it."),
+            404: OpenApiResponse(ErrorSerializer,
+                                 description="Unknown session, or no such answer in it."),
             **ERROR_RESPONSES,
         },
     )

@@ -145,6 +145,9 @@ elif _default_db["ENGINE"] == "django.db.backends.sqlite3":
     _default_db.setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
+# The test runner's database name (several suites can then share one server).
+if os.environ.get("DATABASE_TEST_NAME"):
+    _default_db["TEST"] = {"NAME": os.environ["DATABASE_TEST_NAME"]}
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -252,6 +255,8 @@ CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 4000)
 CHAT_SESSION_IDLE_DAYS = env_int("CHAT_SESSION_IDLE_DAYS", 90)
 CHAT_SESSION_DAILY_TOKENS = env_int("CHAT_SESSION_DAILY_TOKENS", 200_000)
 CHAT_GLOBAL_DAILY_TOKENS = env_int("CHAT_GLOBAL_DAILY_TOKENS", 5_000_000)
+# An answer left pending this long (its process died mid-answer) is failed and may be retried.
+CHAT_PENDING_TIMEOUT_SECONDS = env_int("CHAT_PENDING_TIMEOUT_SECONDS", 300)
 
 # QDRANT
 # No QDRANT_URL: the embedded engine stores the index under RAG_INDEX_DIR.

@@ -82,6 +82,9 @@ def history_messages(history: list[dict]) -> list[dict]:
         content = str(item.get("content") or "").strip()
         if role not in ("user", "assistant") or not content:
             continue
+        if role == "assistant":
+            # Earlier answers cite earlier sources; their [n] would point at the wrong excerpts.
+            content = _CITATION.sub("", content)
         messages.append({"role": role, "content": content[:HISTORY_MESSAGE_CHARS]})
     return messages
 
@@ -298,6 +301,7 @@ class LeakGuard:
         self._text = ""  # normalised text seen so far (for detection)
         self._held = ""
         self.leaked = False
+        self.released = False  # whether any non-blank text got through
 
     def _detect(self) -> bool:
         text = self._text
@@ -328,12 +332,14 @@ class LeakGuard:
         if space > 0:
             cut = space + 1
         release, self._held = self._held[:cut], self._held[cut:]
+        self.released = self.released or bool(release.strip())
         return release
 
     def flush(self) -> str:
         if self.leaked:
             return ""
         held, self._held = self._held, ""
+        self.released = self.released or bool(held.strip())
         return held
 
 

@@ -14,11 +14,12 @@ import re
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from . import sparse
 from .conf import rag_settings
+from .documents import CURRENT_VERSION
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ class Decision:
 class CorpusStats:
     documents: int
     df: dict[int, int]  # term index → number of chunks containing the term
+    # page path (URL path, no trailing slash) → (version, locale), for scoping by page_url
+    pages: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def idf(self, term: int) -> float:
         return sparse.idf(self.documents, self.df.get(term, 0))
@@ -103,7 +106,9 @@ def corpus_stats(collection: str | None = None) -> CorpusStats | None:
                 documents += 1
                 terms = sparse.tokenize(_index_text(chunk.title, chunk.heading_path, chunk.text))
                 df.update({sparse.term_index(t) for t in terms})
-        stats = CorpusStats(documents=documents, df=dict(df))
+        pages = {_page(entry.url): (entry.version, entry.locale)
+                 for entry in manifest.pages.values() if entry.url}
+        stats = CorpusStats(documents=documents, df=dict(df), pages=pages)
         with _stats_lock:
             _stats_cache.clear()
             _stats_cache[key] = (now, stats)
@@ -191,7 +196,10 @@ class Scope:
 
 
 def scope_from_page_url(page_url: str | None, route_base_path: str = "/docs") -> Scope:
-    """Version and locale named in a Docusaurus docs URL; None for what the URL leaves out."""
+    """Version and locale named in a Docusaurus docs URL; None for what the URL leaves out.
+
+    ``next`` is the current (unreleased) docs, stored as version ``current``.
+    """
     if not page_url:
         return Scope()
     segments = [s for s in urlsplit(page_url).path.split("/") if s]
@@ -203,4 +211,27 @@ def scope_from_page_url(page_url: str | None, route_base_path: str = "/docs") ->
         return Scope(locale=locale)
     rest = segments[len(base):]
     version = rest[0] if len(rest) > 1 and _VERSION.match(rest[0]) else None
+    if version == "next":
+        version = CURRENT_VERSION
     return Scope(version=version, locale=locale)
+
+
+def scope_for_page(page_url: str | None, stats: CorpusStats | None) -> Scope:
+    """The version and locale to search for a reader on ``page_url``.
+
+    An indexed page knows its own version and locale (the URL alone cannot tell the newest
+    release at ``/docs/x`` from unversioned docs). Otherwise the URL's segments decide, and
+    only for values the index holds, so an unknown segment never empties the results.
+    """
+    if not page_url:
+        return Scope()
+    if stats and stats.pages:
+        known = stats.pages.get(_page(page_url))
+        if known:
+            return Scope(version=known[0] or None, locale=known[1] or None)
+        parsed = scope_from_page_url(page_url)
+        versions = {v for v, _ in stats.pages.values()}
+        locales = {loc for _, loc in stats.pages.values()}
+        return Scope(version=parsed.version if parsed.version in versions else None,
+                     locale=parsed.locale if parsed.locale in locales else None)
+    return scope_from_page_url(page_url)

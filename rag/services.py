@@ -31,7 +31,7 @@ from .generation import (
     system_prompt,
     urls_in,
 )
-from .relevance import Decision, decide, prefer_page, scope_from_page_url
+from .relevance import Decision, corpus_stats, decide, prefer_page, scope_for_page
 from .rewrite import rewrite_query
 
 logger = logging.getLogger(__name__)
@@ -92,8 +92,9 @@ async def retrieve(*, question: str, history: list[dict] | None = None, page_url
     history = history or []
     rewritten = await rewrite_query(question=question, history=history)
     result = Retrieval(query=rewritten.query, rewrite=rewritten.method)
-    scope = scope_from_page_url(page_url)
     started = time.monotonic()
+    stats = await asyncio.to_thread(corpus_stats, collection) if page_url else None
+    scope = scope_for_page(page_url, stats)
     try:
         hits = await asyncio.to_thread(
             _search, query=rewritten.query, k=k, collection=collection,
@@ -118,7 +119,14 @@ async def retrieve(*, question: str, history: list[dict] | None = None, page_url
         # Corpus statistics may have to be read from the index: keep it off the event loop.
         result.decision = await asyncio.to_thread(
             decide, question=question, query=rewritten.query, hits=result.hits,
-            collection=collection)
+            collection=collection, stats=stats)
+    logger.info(
+        "rag.retrieve hits=%d refused=%s reason=%s score=%.3f rewrite=%s scope=%s/%s ms=%d",
+        len(result.hits), result.refused,
+        result.decision.reason if result.decision else "retrieval_failed",
+        result.decision.score if result.decision else 0.0, result.rewrite,
+        scope.version or "-", scope.locale or "-", result.retrieval_ms,
+    )
     return result
 
 
@@ -235,15 +243,16 @@ async def answer_stream(*, question: str, history: list[dict] | None = None,
         if event:
             yield event
         raise
-    if guard.leaked:
-        logger.warning("answer echoed the system prompt; replaced")
-        yield AnswerEvent("delta", {"text": LEAK_REPLY})
-    else:
+    if not guard.leaked:
         event = emit(guard.feed(citations.flush()) + guard.flush())
         if event:
             yield event
-        if guard.leaked:
-            yield AnswerEvent("delta", {"text": LEAK_REPLY})
+    if guard.leaked:
+        logger.warning("rag.answer echoed the system prompt; replaced")
+        yield AnswerEvent("delta", {"text": LEAK_REPLY})
+    elif not guard.released:
+        raise GenerationError("llm_empty_answer", "The language model returned no answer; try again.",
+                              retryable=True)
     yield AnswerEvent("done", {
         **done,
         "model": usage.model or rag_settings.CHAT_MODEL,

@@ -7,6 +7,9 @@ import json
 
 import pytest
 from asgiref.sync import sync_to_async
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from django.core.cache import cache
 from django.core.handlers.asgi import ASGIHandler
 
@@ -534,10 +537,6 @@ async def test_streamed_answer_from_indexed_docs_cites_sources(ask, indexed_docs
 
 
 # Arbitrary input never produces a 5xx
-
-from hypothesis import HealthCheck, given  # noqa: E402
-from hypothesis import settings as hypothesis_settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),

@@ -173,3 +173,10 @@ def test_urls_that_were_not_indexed_are_removed():
     out = filter_urls(text, allowed)
     assert "https://jestjs.io/docs/cli#bail." in out
     assert "example.com" not in out
+
+
+def test_citations_in_earlier_answers_are_not_replayed_to_the_model():
+    history = [{"role": "user", "content": "q [1]"}, {"role": "assistant", "content": "Use x [1][2]."}]
+    messages = build_messages(question="and?", history=history, chunks=CHUNKS)
+    assert messages[2] == {"role": "assistant", "content": "Use x ."}
+    assert messages[1]["content"] == "q [1]"

@@ -81,10 +81,10 @@ def test_current_page_is_not_forced_when_it_is_far_less_relevant():
 
 
 def test_scope_comes_from_docusaurus_version_and_locale_segments():
-    assert scope_from_page_url("https://d.test/docs/next/cli") == Scope(version="next")
+    assert scope_from_page_url("https://d.test/docs/next/cli") == Scope(version="current")
     assert scope_from_page_url("https://d.test/docs/29.7/cli") == Scope(version="29.7")
     assert scope_from_page_url("https://d.test/fr/docs/cli") == Scope(locale="fr")
-    assert scope_from_page_url("https://d.test/pt-BR/docs/next/cli") == Scope(version="next", locale="pt-BR")
+    assert scope_from_page_url("https://d.test/pt-BR/docs/next/cli") == Scope(version="current", locale="pt-BR")
     assert scope_from_page_url("https://d.test/docs/cli") == Scope()
     assert scope_from_page_url("https://d.test/blog/post") == Scope()
     assert scope_from_page_url(None) == Scope()

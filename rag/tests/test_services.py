@@ -248,3 +248,50 @@ async def test_status_reports_offline_mode_and_index(docs):
 
 def test_status_reports_llm_model(llm):
     assert rag_status()["llm"] == {"mode": "llm", "model": "fake-model"}
+
+
+@pytest.fixture
+def site(tmp_path, db):
+    """A Docusaurus site: current docs (/docs/next), release 1.0 (/docs), French (/fr/docs)."""
+    root = tmp_path / "site"
+    pages = {
+        "docs/cli.md": "---\nid: cli\ntitle: CLI\n---\n\n## --watch\n\nWatch mode in the next release "
+                       "reruns tests on changed files and also supports `--watchNext`.\n",
+        "versioned_docs/version-1.0/cli.md": "---\nid: cli\ntitle: CLI\n---\n\n## --watch\n\nWatch "
+                                             "mode in release one reruns tests on changed files.\n",
+        "i18n/fr/docusaurus-plugin-content-docs/current/cli.md":
+            "---\nid: cli\ntitle: CLI\n---\n\n## --watch\n\nLe mode watch reruns tests on changed "
+            "files (fichiers modifiés).\n",
+    }
+    for rel, text in pages.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    (root / "versions.json").write_text('["1.0"]', encoding="utf-8")
+    from rag.ingestion import ingest_docs
+
+    ingest_docs(docs_path=root, base_url=BASE_URL)
+    return root
+
+
+@pytest.mark.parametrize("page, expected", [
+    (f"{BASE_URL}/docs/next/cli", "--watchNext"),
+    (f"{BASE_URL}/docs/cli", "release one"),
+    (f"{BASE_URL}/fr/docs/next/cli", "fichiers modifiés"),
+])
+async def test_answers_are_scoped_to_the_version_and_locale_of_the_page(site, page, expected):
+    result = await answer(question="How does watch mode rerun tests on changed files?",
+                          history=[], page_url=page)
+    assert not result.refused
+    assert expected in result.sources[0]["snippet"]
+    assert len({s["url"].split("#")[0] for s in result.sources}) == 1
+
+
+async def test_an_empty_model_answer_is_a_retryable_error(docs, llm):
+    llm.reply = "   "
+    events = []
+    with pytest.raises(GenerationError) as info:
+        async for event in answer_stream(question="How do I use --watch?", history=[]):
+            events.append(event)
+    assert info.value.code == "llm_empty_answer" and info.value.retryable
+    assert events[0].kind == "sources" and not _text(events).strip()
