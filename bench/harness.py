@@ -98,6 +98,8 @@ def machine() -> dict:
         "platform": platform.platform(),
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "git_commit": commit,
+        # Other work on the machine skews every number; recorded so a run can be judged.
+        "load_average_1m_5m_15m": list(os.getloadavg()),
     }
 
 

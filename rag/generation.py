@@ -209,12 +209,15 @@ async def stream_chat(*, messages: list[dict], usage: Usage) -> AsyncIterator[st
         raise error from exc
 
 
-async def complete(*, messages: list[dict], max_tokens: int = 100) -> str:
+async def complete(*, messages: list[dict], max_tokens: int = 100,
+                   timeout: float | None = None) -> str:
     """One short non-streamed completion (e.g. query rewriting). Raises GenerationError."""
     client = get_async_openai()
     if client is None:
         raise GenerationError("llm_not_configured", "No language model is configured.",
                               retryable=False)
+    if timeout is not None:
+        client = client.with_options(timeout=min(timeout, float(rag_settings.LLM_TIMEOUT)))
     try:
         response = await client.chat.completions.create(
             model=rag_settings.CHAT_MODEL,

@@ -20,6 +20,8 @@ from .sparse import tokenize
 logger = logging.getLogger(__name__)
 
 REWRITE_MAX_TOKENS = 80
+# The rewrite delays the answer: a slow model falls back to the offline rewrite quickly.
+REWRITE_TIMEOUT = 8.0
 HISTORY_CHARS = 1200
 # A question with this many content terms and no reference to earlier turns stands alone.
 STANDALONE_TERMS = 7
@@ -84,7 +86,8 @@ async def rewrite_query(*, question: str, history: list[dict]) -> Rewrite:
             },
         ]
         try:
-            query = await complete(messages=messages, max_tokens=REWRITE_MAX_TOKENS)
+            query = await complete(messages=messages, max_tokens=REWRITE_MAX_TOKENS,
+                                   timeout=REWRITE_TIMEOUT)
         except GenerationError as exc:
             logger.warning("query rewrite failed (%s); using the offline rewrite", exc.code)
         else:

@@ -50,3 +50,12 @@ async def test_llm_failure_falls_back_to_the_offline_rewrite(llm):
     rewrite = await rewrite_query(question="what about for a single file?", history=HISTORY)
     assert rewrite.method == "offline"
     assert "testEnvironment" in rewrite.query
+
+
+async def test_a_hanging_llm_falls_back_to_the_offline_rewrite(llm, monkeypatch):
+    from rag import rewrite
+
+    monkeypatch.setattr(rewrite, "REWRITE_TIMEOUT", 0.3)
+    llm.hang = True
+    result = await rewrite_query(question="what about for a single file?", history=HISTORY)
+    assert result.method == "offline"
