@@ -28,6 +28,7 @@ dev-deps: $(VENV)/.dev-installed
 
 setup-demo: venv
 	$(DEMO_ENV) $(PY) manage.py migrate --no-input -v 0
+	$(DEMO_ENV) $(PY) manage.py collectstatic --no-input -v 0
 	$(DEMO_ENV) $(PY) manage.py ingest_docs docs --base-url http://$(HOST):$(PORT)
 
 ## make run: set up, migrate, ingest the bundled docs, serve the demo at http://127.0.0.1:8000/

@@ -268,6 +268,11 @@ RAG_COLLECTION = os.environ.get("RAG_COLLECTION", "docs")
 RAG_DOCS_BASE_URL = os.environ.get("DOCS_BASE_URL", "")
 # Questions scoring below this are answered "not covered by the docs" (docs/quality.md).
 RAG_RELEVANCE_THRESHOLD = env_float("RAG_RELEVANCE_THRESHOLD", 0.3189)
+# With dense embeddings: cosine below this is "not covered" too (unset: measured per model).
+RAG_DENSE_RELEVANCE_THRESHOLD = (
+    env_float("RAG_DENSE_RELEVANCE_THRESHOLD", 0.0)
+    if os.environ.get("RAG_DENSE_RELEVANCE_THRESHOLD") else None
+)
 
 # LLM
 # No OPENAI_API_KEY: offline mode, extractive answers quoting the docs with their sources.

@@ -21,6 +21,9 @@ DEFAULTS = {
     # Below this relevance score (rag.relevance.relevance_score) a question counts as not
     # covered by the docs; calibrated on the Jest set, see docs/quality.md.
     "RELEVANCE_THRESHOLD": 0.3189,
+    # Cosine threshold for the dense check; None: the value measured for the configured
+    # embedding model (rag.relevance.DENSE_THRESHOLDS), 0 turns the check off.
+    "DENSE_RELEVANCE_THRESHOLD": None,
 }
 
 

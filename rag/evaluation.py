@@ -88,6 +88,7 @@ class ItemResult:
     refused: bool
     reason: str
     score: float
+    dense_score: float | None = None
     answer: str | None = None
     cited_files: list[str] = field(default_factory=list)
     facts_found: bool | None = None
@@ -123,6 +124,8 @@ async def evaluate_item(item: dict, *, prefix: str, collection: str | None, answ
         query=retrieved.query, ranked=ranked, rank=rank, refused=retrieved.refused,
         reason=decision.reason if decision else "retrieval_failed",
         score=round(decision.score, 4) if decision else 0.0,
+        dense_score=round(decision.dense_score, 4)
+        if decision and decision.dense_score is not None else None,
     )
     if answers:
         full = await answer(question=item["question"], history=item["history"],

@@ -51,8 +51,9 @@ def looks_like_injection(text: str) -> bool:
 @dataclass(frozen=True)
 class Decision:
     refused: bool
-    reason: str  # "covered" | "no_hits" | "below_threshold" | "injection"
-    score: float
+    reason: str  # "covered" | "no_hits" | "below_threshold" | "below_dense_threshold" | "injection"
+    score: float  # sparse relevance score
+    dense_score: float | None = None  # best cosine similarity, when a dense check ran
 
 
 # --- corpus statistics and the relevance score ---------------------------------------------
@@ -148,19 +149,70 @@ def relevance_score(*, query: str, hits, stats: CorpusStats) -> float:
     return best / math.sqrt(mass * unit) if mass > 0 and unit > 0 else 0.0
 
 
+# Cosine thresholds measured for embedding models on the Jest set (docs/quality.md); a
+# model not listed here gets no dense check unless RAG_DENSE_RELEVANCE_THRESHOLD is set.
+DENSE_THRESHOLDS = {"all-minilm-l6-v2": 0.324}
+
+
+def dense_threshold() -> float:
+    configured = rag_settings.DENSE_RELEVANCE_THRESHOLD
+    if configured is not None:
+        return float(configured)
+    model = (rag_settings.EMBEDDING_MODEL or "").lower().replace("_", "-")
+    return next((value for name, value in DENSE_THRESHOLDS.items() if name in model), 0.0)
+
+
+def dense_relevance(*, query: str, hits) -> float | None:
+    """Best cosine similarity between the query and the top hits, or None without embeddings.
+
+    Chunk vectors come from the embedding cache filled at ingestion (same text), so this
+    usually embeds only the query.
+    """
+    from .embeddings import embed_texts, embeddings_configured
+
+    if not hits or not embeddings_configured():
+        return None
+    texts = [query] + [_index_text(h.title, h.heading_path, h.text) for h in hits[:RELEVANCE_HITS]]
+    try:
+        vectors = embed_texts(texts)
+    except Exception:
+        logger.warning("dense relevance unavailable; using the sparse score alone", exc_info=True)
+        return None
+    if not vectors:
+        return None
+
+    def norm(v):
+        return math.sqrt(sum(x * x for x in v)) or 1.0
+
+    q = vectors[0]
+    return max(sum(a * b for a, b in zip(q, v)) / (norm(q) * norm(v)) for v in vectors[1:])
+
+
 def decide(*, question: str, query: str | None = None, hits, collection: str | None = None,
            stats: CorpusStats | None = None) -> Decision:
-    """Covered or not. ``query`` is the (rewritten) search query, ``question`` the user's words."""
+    """Covered or not. ``query`` is the (rewritten) search query, ``question`` the user's words.
+
+    Refused when the question reads as a prompt injection, when nothing was retrieved, when
+    the sparse relevance score is below RAG_RELEVANCE_THRESHOLD, or — with a dense model that
+    has a calibrated threshold — when the best cosine similarity is below it.
+    """
     if looks_like_injection(question):
         return Decision(True, "injection", 0.0)
     if not hits:
         return Decision(True, "no_hits", 0.0)
+    query = query or question
     stats = stats or corpus_stats(collection)
     if stats is None:
         return Decision(False, "covered", 0.0)  # cannot judge: answer rather than refuse
-    score = relevance_score(query=query or question, hits=hits, stats=stats)
+    score = relevance_score(query=query, hits=hits, stats=stats)
     if score < float(rag_settings.RELEVANCE_THRESHOLD):
         return Decision(True, "below_threshold", score)
+    threshold = dense_threshold()
+    if threshold > 0:
+        cosine = dense_relevance(query=query, hits=hits)
+        if cosine is not None and cosine < threshold:
+            return Decision(True, "below_dense_threshold", score, cosine)
+        return Decision(False, "covered", score, cosine)
     return Decision(False, "covered", score)
 
 

@@ -71,6 +71,7 @@ def search(
     locale: str | None = None,
     history: list[dict] | None = None,
     index: SearchIndex | None = None,
+    sparse_only: bool = False,
 ) -> SearchResult:
     """The ``k`` chunks most relevant to ``query``, best first.
 
@@ -86,7 +87,7 @@ def search(
         return SearchResult(hits=[], elapsed_ms=(time.perf_counter() - started) * 1000)
     index = index or get_index()
     dense = None
-    if model_key() is not None:
+    if model_key() is not None and not sparse_only:  # sparse_only: rag.relevance's own ranking
         try:
             if index.dense_model(collection) == model_key():
                 dense = embed_query(query)

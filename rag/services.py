@@ -31,7 +31,15 @@ from .generation import (
     system_prompt,
     urls_in,
 )
-from .relevance import Decision, corpus_stats, decide, prefer_page, scope_for_page
+from .relevance import (
+    RELEVANCE_HITS,
+    Decision,
+    Scope,
+    corpus_stats,
+    decide,
+    prefer_page,
+    scope_for_page,
+)
 from .rewrite import rewrite_query
 
 logger = logging.getLogger(__name__)
@@ -96,30 +104,39 @@ async def retrieve(*, question: str, history: list[dict] | None = None, page_url
     stats = await asyncio.to_thread(corpus_stats, collection) if page_url else None
     scope = scope_for_page(page_url, stats)
     try:
-        hits = await asyncio.to_thread(
+        found = await asyncio.to_thread(
             _search, query=rewritten.query, k=k, collection=collection,
             version=scope.version, locale=scope.locale,
         )
-        hits = list(hits.hits)
-        if not hits and (scope.version or scope.locale):
+        if not found.hits and (scope.version or scope.locale):
             # The page's version/locale is not indexed: search everything rather than nothing.
-            hits = list((await asyncio.to_thread(
-                _search, query=rewritten.query, k=k, collection=collection)).hits)
+            scope = Scope()
+            found = await asyncio.to_thread(_search, query=rewritten.query, k=k,
+                                            collection=collection)
+        hits = list(found.hits)
+        if getattr(found, "mode", "sparse") == "hybrid":
+            # The relevance decision is calibrated on the sparse ranking; fused (RRF) order
+            # can push the best lexical match out of the top hits it looks at.
+            relevance_hits = list((await asyncio.to_thread(
+                _search, query=rewritten.query, k=RELEVANCE_HITS, collection=collection,
+                version=scope.version, locale=scope.locale, sparse_only=True)).hits)
+        else:
+            relevance_hits = hits
     except RetrievalUnavailable as exc:
         logger.warning("retrieval unavailable: %s", exc)
         result.failed = True
-        hits = []
+        hits = relevance_hits = []
     except Exception:  # the answer must go on whatever the index does
         logger.warning("retrieval failed", exc_info=True)
         result.failed = True
-        hits = []
+        hits = relevance_hits = []
     result.retrieval_ms = int((time.monotonic() - started) * 1000)
     result.hits = prefer_page(hits, page_url)
     if not result.failed:
         # Corpus statistics may have to be read from the index: keep it off the event loop.
         result.decision = await asyncio.to_thread(
-            decide, question=question, query=rewritten.query, hits=result.hits,
-            collection=collection, stats=stats)
+            decide, question=question, query=rewritten.query,
+            hits=prefer_page(relevance_hits, page_url), collection=collection, stats=stats)
     logger.info(
         "rag.retrieve hits=%d refused=%s reason=%s score=%.3f rewrite=%s scope=%s/%s ms=%d",
         len(result.hits), result.refused,

@@ -21,11 +21,13 @@
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -191,6 +193,67 @@ class TCPProxy:
                 self._pairs = [p for p in self._pairs if src not in p]
 
 
+_template_lock = threading.RLock()
+_template: Path | None = None
+
+
+def _migrated_sqlite_template() -> Path:
+    """An empty, migrated SQLite database, made once per test run and copied per test."""
+    global _template
+    with _template_lock:
+        if _template is None:
+            folder = Path(tempfile.mkdtemp(prefix="chat-fault-template-"))
+            path = folder / "template.sqlite3"
+            db = ServerDatabase(vendor="sqlite", url=f"sqlite:///{path}", path=path)
+            result = subprocess.run(
+                [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=REPO,
+                env=base_env(folder, database=db), capture_output=True, text=True, timeout=300)
+            if result.returncode:
+                raise RuntimeError(f"migrate failed:\n{result.stdout}\n{result.stderr}")
+            # One self-contained file (no -wal/-shm beside it) that can be copied.
+            conn = sqlite3.connect(path)
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("PRAGMA journal_mode=DELETE")
+            conn.close()
+            _template = path
+        return _template
+
+
+SAMPLE_DOCS = {
+    "backups.md": "---\nid: backups\ntitle: Backups\n---\n\n# Backups\n\n## Nightly snapshots\n\n"
+                  "Quokka writes a nightly snapshot of every vault to the snapshot directory; "
+                  "restore a snapshot with `quokka restore SNAPSHOT`.\n",
+    "install.md": "---\nid: install\ntitle: Installation\n---\n\n# Installation\n\n"
+                  "## Install the quokka server\n\nInstall the quokka server with "
+                  "`pip install quokka-server`, then run `quokka serve --port 8080`.\n",
+}
+_index_template: Path | None = None
+
+
+def _indexed_template() -> Path:
+    """An embedded search index of ``SAMPLE_DOCS``, built once per test run and copied per
+    server (the embedded engine allows one process per folder)."""
+    global _index_template
+    with _template_lock:
+        if _index_template is None:
+            folder = Path(tempfile.mkdtemp(prefix="chat-fault-index-"))
+            docs = folder / "docs"
+            docs.mkdir()
+            for name, text in SAMPLE_DOCS.items():
+                (docs / name).write_text(text, encoding="utf-8")
+            path = folder / "db.sqlite3"
+            shutil.copyfile(_migrated_sqlite_template(), path)
+            db = ServerDatabase(vendor="sqlite", url=f"sqlite:///{path}", path=path)
+            result = subprocess.run(
+                [sys.executable, "manage.py", "ingest_docs", str(docs), "--base-url",
+                 "https://docs.example.test"], cwd=REPO, env=base_env(folder, database=db),
+                capture_output=True, text=True, timeout=300)
+            if result.returncode:
+                raise RuntimeError(f"ingest_docs failed:\n{result.stdout}\n{result.stderr}")
+            _index_template = folder / "index"
+        return _index_template
+
+
 @dataclass
 class ServerDatabase:
     """The database an ``AppServer`` uses, and plain-SQL reads of it."""
@@ -217,13 +280,8 @@ class ServerDatabase:
             db.url = db.url_via(s["HOST"] or "127.0.0.1", int(s["PORT"] or 5432))
             return db
         path = tmp_path / "server-db.sqlite3"
-        db = cls(vendor="sqlite", url=f"sqlite:///{path}", path=path)
-        env = base_env(tmp_path, database=db)
-        result = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-                                cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-        if result.returncode:
-            raise RuntimeError(f"migrate failed:\n{result.stdout}\n{result.stderr}")
-        return db
+        shutil.copyfile(_migrated_sqlite_template(), path)
+        return cls(vendor="sqlite", url=f"sqlite:///{path}", path=path)
 
     @property
     def host_port(self) -> tuple[str, int]:
@@ -305,7 +363,7 @@ class AppServer:
 
     def __init__(self, data_dir: Path, *, database: ServerDatabase, llm_base_url: str | None = None,
                  workers: int = 1, access_log: bool = False, port: int | None = None,
-                 **env: str):
+                 indexed: bool = False, db_address: tuple[str, int] | None = None, **env: str):
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.database = database
@@ -320,8 +378,18 @@ class AppServer:
             defaults.update({"OPENAI_API_KEY": "sk-test-not-a-real-key",
                              "OPENAI_BASE_URL": llm_base_url, "CHAT_MODEL": "fake-model"})
         self.env = base_env(self.data_dir, database=database, **{**defaults, **env})
-        if not env.get("QDRANT_URL", defaults["QDRANT_URL"]):
-            self.env.pop("QDRANT_URL")
+        # On PostgreSQL every server tags its connections, so a test can find (and kill) them
+        # in pg_stat_activity, and teardown can wait until they are gone. ``db_address``
+        # points the server at another address for the same database (a ``TCPProxy``).
+        self.application_name = f"chat-fault-{self.port}"
+        if database.vendor == "postgresql" and "DATABASE_URL" not in env:
+            host, port = db_address or database.host_port
+            self.env["DATABASE_URL"] = database.url_via(host, port,
+                                                        application_name=self.application_name)
+        if indexed:  # the embedded index holding SAMPLE_DOCS instead of an unreachable Qdrant
+            shutil.copytree(_indexed_template(), self.data_dir / "index")
+            self.env["QDRANT_URL"] = ""
+            self.env["DOCS_BASE_URL"] = "https://docs.example.test"
         self.workers = workers
         self.access_log = access_log
         self.log = self.data_dir / f"uvicorn-{self.port}.log"
@@ -338,6 +406,9 @@ class AppServer:
         self.proc = subprocess.Popen(args, cwd=REPO, env=self.env, stdout=self._log_file,
                                      stderr=subprocess.STDOUT)
         self._wait_ready()
+        # Warm up: the first answer imports the Qdrant and OpenAI clients (over a second);
+        # tests that time faults should not measure that.
+        http_json(self.base, "GET", "/chat", timeout=30)
         return self
 
     def _wait_ready(self, timeout: float = 30.0) -> None:
@@ -521,7 +592,16 @@ def start_server(server_db, tmp_path):
 
     yield start
     for server in servers:
-        server.stop()
+        _t = time.monotonic(); server.stop(); print("STOP", time.monotonic() - _t)
+    if server_db.vendor == "postgresql":
+        # Let the backends of the stopped servers exit before the test database is flushed
+        # or dropped ("database is being accessed by other users").
+        names = tuple(server.application_name for server in servers)
+        if names:
+            wait_until(lambda: not server_db.query(
+                "SELECT 1 FROM pg_stat_activity WHERE application_name = ANY(%s)", (list(names),)),
+                timeout=10)
+            print("LEFT", server_db.query("SELECT pid, application_name, state, client_port, backend_start, now() FROM pg_stat_activity WHERE application_name = ANY(%s)", (list(names),)))
 
 
 def streamed_llm_calls(fake, question: str | None = None) -> int:
