@@ -34,7 +34,7 @@ setup-demo: venv
 ## make run: set up, migrate, ingest the bundled docs, serve the demo at http://127.0.0.1:8000/
 run: setup-demo
 	@echo "Demo: http://$(HOST):$(PORT)/   API: http://$(HOST):$(PORT)/chat   Admin: http://$(HOST):$(PORT)/admin/"
-	$(DEMO_ENV) $(PY) -m uvicorn chatsite.asgi:application --host $(HOST) --port $(PORT)
+	$(DEMO_ENV) $(PY) -m uvicorn chatsite.asgi:application --host $(HOST) --port $(PORT) --lifespan off
 
 ## make test: set up and run every suite (SQLite; PostgreSQL and PgBouncer when reachable)
 test: dev-deps

