@@ -150,6 +150,13 @@ def main() -> int:
         server, port = h.uvicorn(env, tmp)
         api = f"http://127.0.0.1:{port}"
         try:
+            import httpx
+
+            served = httpx.get(f"{api}/static/chat/widget.js", headers={"Accept-Encoding": "gzip, br"})
+            sizes["as_served"] = {"status": served.status_code,
+                                  "content_encoding": served.headers.get("content-encoding", "identity"),
+                                  "bytes_on_wire": int(served.headers.get("content-length") or len(served.content)),
+                                  "cache_control": served.headers.get("cache-control")}
             with_dir, without_dir, page, what = prepare_copies(args.site, tmp, api)
             results = {"with": [], "without": []}
             statics = {}
@@ -190,16 +197,14 @@ def main() -> int:
         w, wo = med("with", key), med("without", key)
         deltas[key] = round(w - wo, 2)
         rows.append([label, round(w, 1), round(wo, 1), round(w - wo, 1)])
-    transfer = [r["widget"]["transfer"] for r in results["with"] if r["widget"]]
     loaded = sum(1 for r in results["with"] if r["element"])
     h.say(f"\nWidget cost on {what}, page {page}, median of {args.loads} cold loads per variant (Chromium)")
     h.say(h.table(["metric", "with widget", "without", "widget's cost"], rows))
     h.say(f"\nwidget.js: {sizes['raw_bytes']} bytes, {sizes['gzip9_bytes']} gzipped (-9); "
-          f"transferred as served: {statistics.median(transfer) if transfer else '-'} bytes; "
+          f"as served by this project: {sizes['as_served']}; "
           f"widget element present in {loaded}/{len(results['with'])} loads")
     h.say(f"bench/widget_size.py: {sizes['widget_size_py']}")
     h.write_results("widget_cost", {"page": what, "path": page, "loads": args.loads, "sizes": sizes,
-                                    "transfer_bytes_as_served": statistics.median(transfer) if transfer else None,
                                     "median_cost": deltas, "results": results})
     return 0
 

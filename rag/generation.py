@@ -279,8 +279,12 @@ def clean_citations(text: str, valid: set[int]) -> tuple[str, list[int]]:
 
 
 _WS = re.compile(r"\s+")
-# Tokens that look like secrets or canaries: long, and mixing letters with digits.
-_SECRETISH = re.compile(r"(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{8,}")
+# Tokens that look like secrets or canaries: long, and mixing letters with digits, or
+# upper-case words joined by "_" / "-" ("CANARY-7f3a9c21", "SECRET_TOKEN_ALPHA").
+_SECRETISH = re.compile(
+    r"(?<![A-Za-z0-9_\-])(?:(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{8,}"
+    r"|[A-Z0-9]+(?:[_\-][A-Z0-9]+)+)(?![A-Za-z0-9_\-])"
+)
 
 
 def _normalise(text: str) -> str:
@@ -291,17 +295,19 @@ class LeakGuard:
     """Holds back the tail of the answer and stops it if it echoes the system prompt.
 
     A leak is a verbatim run of WINDOW characters of the system prompt (whitespace and case
-    ignored), or any secret-looking token of the prompt (a planted canary). The last HOLD
-    characters are only released once they cannot be the start of a leak.
+    ignored), or any secret-looking token of the prompt (a planted canary). Only the part of
+    the tail that could still grow into a leak is held back: the longest tail that occurs in
+    the system prompt, and the last, unfinished word (a canary or a URL is never released
+    half-written; see filter_urls). Ordinary prose is released as it arrives.
     """
 
-    WINDOW = 40
-    HOLD = 80
+    WINDOW = 60
 
     def __init__(self, secret_text: str):
         self._prompt = _normalise(secret_text)
-        self._tokens = {t.lower() for t in _SECRETISH.findall(secret_text)}
+        self._tokens = {t.lower() for t in _SECRETISH.findall(secret_text) if len(t) >= 8}
         self._text = ""  # normalised text seen so far (for detection)
+        self._checked = 0  # windows starting before this offset were already checked
         self._held = ""
         self.leaked = False
         self.released = False  # whether any non-blank text got through
@@ -311,11 +317,30 @@ class LeakGuard:
         lowered = text.lower()
         if any(token in lowered for token in self._tokens):
             return True
-        tail = text[-(self.HOLD + self.WINDOW):]
-        for start in range(0, max(len(tail) - self.WINDOW + 1, 0)):
-            if tail[start:start + self.WINDOW] in self._prompt:
+        # Windows not checked yet (a little overlap: whitespace folding can shift the text).
+        first = max(self._checked - 2, 0)
+        last = len(text) - self.WINDOW + 1
+        for start in range(first, max(last, 0)):
+            if text[start:start + self.WINDOW] in self._prompt:
                 return True
+        self._checked = max(last, 0)
         return False
+
+    def _suspect_length(self) -> int:
+        """Raw characters at the end of the held text that could begin a leak."""
+        text = self._text
+        need = 0
+        for length in range(min(len(text), self.WINDOW - 1), 0, -1):
+            if text[-length:] in self._prompt:
+                need = length
+                break
+        raw = len(self._held)
+        hold = next(
+            (k for k in range(need, raw + 1) if len(_WS.sub(" ", self._held[-k:].lower())) >= need),
+            raw,
+        ) if need else 0
+        word_start = max(self._held.rfind(" "), self._held.rfind("\n")) + 1
+        return max(hold, raw - word_start)
 
     def feed(self, text: str) -> str:
         if self.leaked:
@@ -326,14 +351,9 @@ class LeakGuard:
             self.leaked = True
             self._held = ""
             return ""
-        if len(self._held) <= self.HOLD:
+        cut = len(self._held) - self._suspect_length()
+        if cut <= 0:
             return ""
-        cut = len(self._held) - self.HOLD
-        # Release up to a whitespace boundary so a URL is never released half-written
-        # (see filter_urls), unless a single word outgrows the hold.
-        space = max(self._held.rfind(" ", 0, cut), self._held.rfind("\n", 0, cut))
-        if space > 0:
-            cut = space + 1
         release, self._held = self._held[:cut], self._held[cut:]
         self.released = self.released or bool(release.strip())
         return release

@@ -191,7 +191,7 @@ def _chunks(retrieved: Retrieval, sources: list[dict]) -> list[dict]:
 
 def _pieces(text: str) -> list[str]:
     """An offline answer streamed in paragraph-sized deltas (joined they are the text)."""
-    return re.findall(r"[^\n]*\n*|[^\n]+", text) if text else []
+    return [piece for piece in re.findall(r"[^\n]*\n*", text) if piece]
 
 
 async def answer_stream(*, question: str, history: list[dict] | None = None,
@@ -313,10 +313,15 @@ def rag_status() -> dict:
     try:
         from .index import index_status
 
-        info = index_status()
-        info = dict(info) if isinstance(info, dict) else {"detail": info}
-        status["retrieval"] = {"ok": bool(info.pop("ok", True)), **info}
+        info = dict(index_status())
     except Exception as exc:  # status must report, not fail
-        logger.warning("index status unavailable: %s", exc)
-        status["retrieval"] = {"ok": False, "error": str(exc) or type(exc).__name__}
+        info = {"ok": False, "error": str(exc) or type(exc).__name__}
+    ok = bool(info.get("ok"))
+    # This is public (the widget reads it): no hosts, paths or raw errors, which go to the log.
+    status["retrieval"] = {"ok": ok, "backend": info.get("backend"), "points": info.get("points")}
+    if not ok:
+        logger.warning("index status: not ready: %s", info.get("error", "unknown"))
+        status["retrieval"]["message"] = (
+            "The docs index is not available right now; answers come without sources."
+        )
     return status

@@ -89,7 +89,8 @@ def test_scope_comes_from_docusaurus_version_and_locale_segments():
     assert scope_from_page_url("https://d.test/docs/next/cli") == Scope(version="current")
     assert scope_from_page_url("https://d.test/docs/29.7/cli") == Scope(version="29.7")
     assert scope_from_page_url("https://d.test/fr/docs/cli") == Scope(locale="fr")
-    assert scope_from_page_url("https://d.test/pt-BR/docs/next/cli") == Scope(version="current", locale="pt-BR")
+    assert scope_from_page_url("https://d.test/pt-BR/docs/next/cli") == Scope(
+        version="current", locale="pt-BR")
     assert scope_from_page_url("https://d.test/docs/cli") == Scope()
     assert scope_from_page_url("https://d.test/blog/post") == Scope()
     assert scope_from_page_url(None) == Scope()

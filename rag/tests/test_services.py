@@ -320,3 +320,10 @@ async def test_with_dense_embeddings_hybrid_search_answers_and_refuses(hybrid_do
     assert searches  # the question was embedded: hybrid search ran
     refused = await retrieve(question="What's the capital of Australia?")
     assert refused.refused
+
+
+async def test_offline_answer_streams_in_non_empty_pieces_that_join_to_the_text(docs):
+    events = await _events(question="How do I switch back to real timers?", history=[])
+    deltas = [e.data["text"] for e in events if e.kind == "delta"]
+    assert len(deltas) > 1 and all(deltas)
+    assert "".join(deltas).startswith("Here is what the documentation says:\n\n")
