@@ -31,6 +31,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
@@ -175,6 +176,10 @@ class SearchIndex:
     def stored_chunks(self, collection: str, paths: Iterable[str]) -> dict[str, list[Chunk]]:
         raise NotImplementedError
 
+    def term_stats(self, collection: str) -> tuple[int, dict[int, int]] | None:
+        """(chunk count, document frequency per sparse term) saved at ingestion, if kept."""
+        return None
+
     def write(self, collection: str, plan: WritePlan, *, embed: Embedder) -> None:
         raise NotImplementedError
 
@@ -303,6 +308,16 @@ class EdgeIndex(SearchIndex):
             return None
         return self._read_manifest(self.collection_dir(collection) / generation)
 
+    def term_stats(self, collection):
+        generation = self.current_generation(collection)
+        if generation is None:
+            return None
+        try:
+            data = json.loads((self.collection_dir(collection) / generation / "stats.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            return None  # built before statistics were kept: the caller computes them
+        return data["documents"], dict(zip(data["terms"], data["df"], strict=True))
+
     def stored_chunks(self, collection, paths):
         wanted = set(paths)
         found: dict[str, list[Chunk]] = {}
@@ -371,10 +386,12 @@ class EdgeIndex(SearchIndex):
             try:
                 for name in PAYLOAD_KEYWORDS:
                     shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Keyword))
+                document_frequency: Counter = Counter()
                 for start in range(0, len(chunks), UPSERT_BATCH):
                     points = []
                     for offset, chunk in enumerate(chunks[start:start + UPSERT_BATCH]):
                         indices, values = _sparse_parts(encode_document(chunk.index_text))
+                        document_frequency.update(indices)
                         vector = {SPARSE: q.SparseVector(indices, values)}
                         if vectors:
                             vector[DENSE] = vectors[start + offset]
@@ -389,6 +406,11 @@ class EdgeIndex(SearchIndex):
             with (target / "chunks.jsonl").open("w", encoding="utf-8") as handle:
                 for chunk in chunks:
                     handle.write(json.dumps(chunk.payload(), ensure_ascii=False) + "\n")
+            # Term statistics for the relevance decision, so the server never rebuilds them.
+            terms = sorted(document_frequency)
+            _atomic_write(target / "stats.json", json.dumps(
+                {"documents": len(chunks), "terms": terms,
+                 "df": [document_frequency[t] for t in terms]}))
             manifest = Manifest(
                 spec=spec, docs_path=plan.docs_path, base_url=plan.base_url, built_at=time.time(),
                 pages={

@@ -100,13 +100,17 @@ def corpus_stats(collection: str | None = None) -> CorpusStats | None:
         manifest = index.manifest(collection)
         if manifest is None:
             return None
-        df: Counter = Counter()
-        documents = 0
-        for chunks in index.stored_chunks(collection, list(manifest.pages)).values():
-            for chunk in chunks:
-                documents += 1
-                terms = sparse.tokenize(_index_text(chunk.title, chunk.heading_path, chunk.text))
-                df.update({sparse.term_index(t) for t in terms})
+        saved = index.term_stats(collection)
+        if saved is not None:
+            documents, df = saved
+        else:  # not kept by this backend: count them from the stored chunks
+            df: Counter = Counter()
+            documents = 0
+            for chunks in index.stored_chunks(collection, list(manifest.pages)).values():
+                for chunk in chunks:
+                    documents += 1
+                    terms = sparse.tokenize(_index_text(chunk.title, chunk.heading_path, chunk.text))
+                    df.update({sparse.term_index(t) for t in terms})
         pages = {_page(entry.url): (entry.version, entry.locale)
                  for entry in manifest.pages.values() if entry.url}
         stats = CorpusStats(documents=documents, df=dict(df), pages=pages)

@@ -132,3 +132,24 @@ def test_dense_threshold_comes_from_the_measured_model_unless_set(settings):
     assert dense_threshold() == 0.0
     settings.RAG_DENSE_RELEVANCE_THRESHOLD = 0.5
     assert dense_threshold() == 0.5
+
+
+@pytest.mark.django_db
+def test_saved_term_statistics_match_counting_the_stored_chunks(small_docs):
+    from rag import relevance
+    from rag.clients import get_search_index
+    from rag.ingestion import ingest_docs
+
+    ingest_docs(docs_path=small_docs, base_url="https://docs.example.test")
+    index = get_search_index()
+    documents, saved = index.term_stats("docs")
+    counted = relevance.Counter()
+    total = 0
+    manifest = index.manifest("docs")
+    for chunks in index.stored_chunks("docs", list(manifest.pages)).values():
+        for chunk in chunks:
+            total += 1
+            counted.update({relevance.sparse.term_index(t) for t in relevance.sparse.tokenize(
+                relevance._index_text(chunk.title, chunk.heading_path, chunk.text))})
+    assert documents == total
+    assert saved == dict(counted)
