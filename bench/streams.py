@@ -329,7 +329,7 @@ def main() -> int:
     parser.add_argument("--server", choices=["uvicorn", "gunicorn"], default="uvicorn")
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--ramp", type=float, default=2.0, help="seconds over which the N streams start")
-    parser.add_argument("--deadline", type=float, default=45.0, help="seconds allowed per N")
+    parser.add_argument("--deadline", type=float, default=60.0, help="seconds allowed per N")
     parser.add_argument("--no-baseline", action="store_true", help="skip the client → fake LLM baseline")
     parser.add_argument("--profile", action="store_true",
                         help="sample the server with py-spy during each N (top frames in the JSON)")

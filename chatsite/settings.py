@@ -179,17 +179,20 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # The widget lives at the stable URL /static/chat/widget.js; whitenoise serves it (with
-# CORS-friendly headers) straight from the app directories, no collectstatic needed.
-WHITENOISE_USE_FINDERS = True
+# CORS-friendly headers). After `manage.py collectstatic` it is served from STATIC_ROOT,
+# pre-compressed (gzip); without it (or with DEBUG) straight from the app directories.
+# STATIC_MANIFEST=true also serves content-hashed copies, e.g. /static/chat/widget.<hash>.js,
+# cached for a year and pinnable with Subresource Integrity (`manage.py widget_snippet`).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if env_bool("STATIC_MANIFEST", False)
+        else "whitenoise.storage.CompressedStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG or not (STATIC_ROOT / "chat" / "widget.js.gz").exists()
 WHITENOISE_AUTOREFRESH = DEBUG
-# STATIC_MANIFEST=true (after `manage.py collectstatic`) also serves content-hashed copies,
-# e.g. /static/chat/widget.<hash>.js, cached for a year and pinnable with Subresource
-# Integrity (`manage.py widget_snippet`).
-if env_bool("STATIC_MANIFEST", False):
-    STORAGES = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-    }
 
 # DEMO
 # The bundled docs are served at /docs/ so the demo's source links open; empty disables.

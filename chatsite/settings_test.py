@@ -13,6 +13,8 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("CORS_ALLOWED_ORIGINS", "http://docs.example.test")
 os.environ.setdefault("CHATSITE_DATA_DIR", tempfile.mkdtemp(prefix="chatsite-test-"))
+# Never serve a developer's collected (possibly stale) static files to the tests.
+os.environ.setdefault("STATIC_ROOT", os.path.join(os.environ["CHATSITE_DATA_DIR"], "static"))
 # Tests must never reach a real LLM or Qdrant from the developer's environment.
 for _name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "QDRANT_URL", "QDRANT_API_KEY", "REDIS_URL"):
     os.environ.pop(_name, None)

@@ -19,7 +19,6 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import openai
 
 from .clients import get_async_openai
 from .conf import rag_settings
@@ -114,6 +113,8 @@ def build_messages(*, question: str, history: list[dict], chunks: list[dict] | N
 
 def generation_error(exc: Exception) -> GenerationError:
     """Map an ``openai`` exception to a GenerationError."""
+    import openai  # already loaded with the client; kept out of start-up
+
     if isinstance(exc, openai.APITimeoutError):
         return GenerationError("llm_timeout", "The language model took too long to answer.",
                                retryable=True)
@@ -168,6 +169,8 @@ async def stream_chat(*, messages: list[dict], usage: Usage) -> AsyncIterator[st
     if client is None:
         raise GenerationError("llm_not_configured", "No language model is configured.",
                               retryable=False)
+    import openai
+
     usage.model = rag_settings.CHAT_MODEL
     started = time.monotonic()
     try:
@@ -216,6 +219,8 @@ async def complete(*, messages: list[dict], max_tokens: int = 100,
     if client is None:
         raise GenerationError("llm_not_configured", "No language model is configured.",
                               retryable=False)
+    import openai
+
     if timeout is not None:
         client = client.with_options(timeout=min(timeout, float(rag_settings.LLM_TIMEOUT)))
     try:
@@ -309,6 +314,7 @@ class LeakGuard:
         self._text = ""  # normalised text seen so far (for detection)
         self._checked = 0  # windows starting before this offset were already checked
         self._held = ""
+        self._suspect = 0  # normalised length of the tail that occurs in the prompt
         self.leaked = False
         self.released = False  # whether any non-blank text got through
 
@@ -326,14 +332,19 @@ class LeakGuard:
         self._checked = max(last, 0)
         return False
 
-    def _suspect_length(self) -> int:
-        """Raw characters at the end of the held text that could begin a leak."""
+    def _suspect_length(self, added: int) -> int:
+        """Raw characters at the end of the held text that could begin a leak.
+
+        A tail that occurs in the prompt can only be the previous such tail grown by the
+        ``added`` characters, so only those lengths are tried.
+        """
         text = self._text
         need = 0
-        for length in range(min(len(text), self.WINDOW - 1), 0, -1):
+        for length in range(min(len(text), self.WINDOW - 1, self._suspect + added), 0, -1):
             if text[-length:] in self._prompt:
                 need = length
                 break
+        self._suspect = need
         raw = len(self._held)
         hold = next(
             (k for k in range(need, raw + 1) if len(_WS.sub(" ", self._held[-k:].lower())) >= need),
@@ -346,12 +357,16 @@ class LeakGuard:
         if self.leaked:
             return ""
         self._held += text
-        self._text = _WS.sub(" ", (self._text + text).lower())
+        before = len(self._text)
+        added = _WS.sub(" ", text.lower())
+        if added.startswith(" ") and self._text.endswith(" "):
+            added = added[1:]  # one whitespace run across the delta boundary
+        self._text += added
         if self._detect():
             self.leaked = True
             self._held = ""
             return ""
-        cut = len(self._held) - self._suspect_length()
+        cut = len(self._held) - self._suspect_length(max(len(self._text) - before, 0) + 1)
         if cut <= 0:
             return ""
         release, self._held = self._held[:cut], self._held[cut:]
@@ -369,19 +384,42 @@ class LeakGuard:
 _URL = re.compile(r"https?://[^\s<>()\[\]`'\"]+", re.IGNORECASE)
 
 
-def filter_urls(text: str, allowed: list[str]) -> str:
-    """Replace URLs that were not indexed (not in the sources or their text) by a marker.
+def _origin(url: str) -> tuple[str, str] | None:
+    """(scheme, host[:port]) of an http(s) URL; None if it has credentials or no host
+    (``https://docs.example.com@evil.example/`` is a URL on evil.example)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or "@" in parts.netloc:
+        return None
+    return parts.scheme.lower(), parts.netloc.lower()
 
-    ``allowed`` holds URL prefixes: the docs site's base URL, the sources' URLs and any URL
-    that appears in the retrieved text.
+
+def filter_urls(text: str, allowed: list[str], exact: list[str] = ()) -> str:
+    """Replace URLs that were not indexed by a marker, so an answer cannot carry
+    conversation data to another host (e.g. in a markdown image's query string).
+
+    ``allowed`` holds site prefixes (the docs site's base URL, the sources' URLs): a URL on
+    the same origin that extends one of them is kept. ``exact`` holds URLs that appear in
+    the retrieved text: those are kept only as written (nothing appended). A URL that is a
+    truncation of either is kept too: it carries nothing new.
     """
+
+    def ok(url: str) -> bool:
+        origin = _origin(url)
+        if origin is None:
+            return False
+        for prefix in allowed:
+            if prefix and _origin(prefix) == origin and (url.startswith(prefix) or prefix.startswith(url)):
+                return True
+        return any(candidate and (url == candidate or candidate.startswith(url))
+                   and _origin(candidate) == origin for candidate in exact)
 
     def replace(match: re.Match) -> str:
         url = match.group(0).rstrip(".,;:!?")
         tail = match.group(0)[len(url):]
-        if any(url.startswith(prefix) or prefix.startswith(url) for prefix in allowed if prefix):
-            return match.group(0)
-        return "(link removed)" + tail
+        return match.group(0) if ok(url) else "(link removed)" + tail
 
     return _URL.sub(replace, text)
 

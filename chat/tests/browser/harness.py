@@ -104,6 +104,7 @@ class ChatServer:
             "SECURE_HSTS_SECONDS": "0",
             "CORS_ALLOWED_ORIGINS": ",".join([self.origin, *cors_origins]),
             "CHATSITE_DATA_DIR": str(data_dir),
+            "STATIC_ROOT": str(data_dir / "static"),
             "DJANGO_SETTINGS_MODULE": "chatsite.settings",
             "LOG_LEVEL": "WARNING",
             # Generous limits: the suite asks a handful of questions from one IP.
