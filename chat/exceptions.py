@@ -115,7 +115,21 @@ class RequestTooLarge(drf_exceptions.APIException):
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict:
-    return {"error": {"code": code, "message": str(message), "field": field}}
+    # Messages may quote the client's input (e.g. "'\ud800' is not a valid choice"); a lone
+    # surrogate in it cannot be encoded as UTF-8 and would turn a 400 into a 500.
+    message = str(message).encode("utf-8", "backslashreplace").decode("utf-8")
+    return {"error": {"code": code, "message": message, "field": field}}
+
+
+def json_not_found(request, exception=None):
+    """``handler404``: a path under ``/chat`` that matches no route (e.g. an empty or
+    slash-holding session id) gets the API's JSON 404; other paths Django's page."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/chat"):
+        return JsonResponse(error_body("not_found", "Not found."), status=status.HTTP_404_NOT_FOUND)
+    return page_not_found(request, exception)
 
 
 def _first_validation_error(detail, prefix: str = "") -> tuple[str | None, str, str]:
@@ -170,7 +184,8 @@ def api_exception_handler(exc, context):
             status=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
         )
     if isinstance(exc, drf_exceptions.Throttled):
-        wait = int(exc.wait) + 1 if exc.wait is not None else 1
+        # DRF already rounds the wait up to whole seconds; adding one would overstate it.
+        wait = max(1, int(exc.wait)) if exc.wait is not None else 1
         return _retry_after_response(
             error_body("rate_limited", f"Too many requests. Retry in {wait} seconds."),
             status.HTTP_429_TOO_MANY_REQUESTS, wait,

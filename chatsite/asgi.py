@@ -7,3 +7,7 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
 
 application = get_asgi_application()
+
+from .body_limit import BodySizeLimit  # noqa: E402 (needs the settings configured above)
+
+application = BodySizeLimit(application)

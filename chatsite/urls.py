@@ -20,3 +20,6 @@ urlpatterns = [
     path("docs/", docs_page, name="docs-index"),
     path("docs/<path:path>", docs_page, name="docs-page"),
 ]
+
+# Unrouted paths under /chat answer with the API's JSON 404 (chat.exceptions).
+handler404 = "chat.exceptions.json_not_found"

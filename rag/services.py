@@ -237,14 +237,14 @@ async def answer_stream(*, question: str, history: list[dict] | None = None,
     chunks = None if retrieved.failed else _chunks(retrieved, sources)
     messages = build_messages(question=question, history=history, chunks=chunks)
     allowed_urls = [rag_settings.DOCS_BASE_URL] + [s["url"] for s in sources]
-    for chunk in chunks or []:
-        allowed_urls.extend(urls_in(chunk["text"]))
+    # URLs quoted in the docs are kept only verbatim: nothing may be appended to them.
+    exact_urls = [url for chunk in chunks or [] for url in urls_in(chunk["text"])]
     citations = CitationFilter(valid={s["n"] for s in sources})
     guard = LeakGuard(system_prompt())
     usage = Usage()
 
     def emit(text: str) -> AnswerEvent | None:
-        text = filter_urls(text, allowed_urls) if text else text
+        text = filter_urls(text, allowed_urls, exact_urls) if text else text
         return AnswerEvent("delta", {"text": text}) if text else None
 
     try:

@@ -16,6 +16,8 @@
   ``closed_port()``: a port nothing listens on.
 - ``http_json`` / ``stream_chat``: a plain ``http.client`` caller, and an SSE reader that can
   hang up after k deltas the way a closed browser tab does.
+- Fixtures ``server_db`` and ``start_server`` (import them into the test module), and
+  ``streamed_llm_calls`` to count answers at the fake LLM.
 """
 
 import http.client
@@ -34,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 SECRET_KEY = "fault-tests-" + "k" * 52
 
@@ -50,9 +54,13 @@ def closed_port() -> int:
 
 
 def _reset(sock: socket.socket) -> None:
-    """Close with RST (as a crashed peer or a killed backend does), not a polite FIN."""
+    """Drop a connection at once (no lingering), as a crashed peer or a killed backend does.
+
+    ``shutdown`` comes first: a bare ``close()`` while another thread is blocked in
+    ``recv()`` on the socket sends nothing and leaves the peer connected forever."""
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        sock.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
     try:
@@ -296,21 +304,26 @@ class ServerDatabase:
         query = "&".join(f"{k}={quote(str(v))}" for k, v in params.items())
         return f"postgres://{auth}@{host}:{port}/{quote(s['NAME'])}" + (f"?{query}" if query else "")
 
-    def connect(self):
+    def connect(self, *, direct: bool = False):
+        """A connection to the database; ``direct`` bypasses PgBouncer (to reach the backends
+        it pools), assuming PostgreSQL itself at ``FAULTS_PG_DIRECT`` (default
+        127.0.0.1:5432, where .ci/pgbouncer.sh points PgBouncer)."""
         if self.vendor == "postgresql":
             import psycopg
 
             host, port = self.host_port
+            if direct and self.pooled:
+                host, _, port = os.environ.get("FAULTS_PG_DIRECT", "127.0.0.1:5432").partition(":")
             return psycopg.connect(dbname=self.settings["NAME"], user=self.settings.get("USER") or None,
                                    password=self.settings.get("PASSWORD") or None, host=host,
                                    port=port, autocommit=True, prepare_threshold=None)
         return sqlite3.connect(self.path, timeout=20)
 
-    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+    def query(self, sql: str, params: tuple = (), *, direct: bool = False) -> list[tuple]:
         """Run one SQL statement written with ``%s`` placeholders; return the rows."""
         if self.vendor == "sqlite":
             sql = sql.replace("%s", "?")
-        conn = self.connect()
+        conn = self.connect(direct=direct)
         try:
             cursor = conn.execute(sql, params)
             rows = cursor.fetchall() if cursor.description else []
@@ -569,8 +582,6 @@ def wait_until(predicate, *, timeout: float = 15.0, interval: float = 0.05):
 
 # Fixtures (imported by the test modules that use them)
 
-import pytest  # noqa: E402
-
 
 @pytest.fixture
 def server_db(transactional_db, tmp_path) -> ServerDatabase:
@@ -592,16 +603,16 @@ def start_server(server_db, tmp_path):
 
     yield start
     for server in servers:
-        _t = time.monotonic(); server.stop(); print("STOP", time.monotonic() - _t)
-    if server_db.vendor == "postgresql":
+        server.stop()
+    if server_db.vendor == "postgresql" and not server_db.pooled:
         # Let the backends of the stopped servers exit before the test database is flushed
-        # or dropped ("database is being accessed by other users").
+        # or dropped ("database is being accessed by other users"). Through PgBouncer the
+        # backends belong to its pool, not to the servers, and outlive them.
         names = tuple(server.application_name for server in servers)
         if names:
             wait_until(lambda: not server_db.query(
                 "SELECT 1 FROM pg_stat_activity WHERE application_name = ANY(%s)", (list(names),)),
                 timeout=10)
-            print("LEFT", server_db.query("SELECT pid, application_name, state, client_port, backend_start, now() FROM pg_stat_activity WHERE application_name = ANY(%s)", (list(names),)))
 
 
 def streamed_llm_calls(fake, question: str | None = None) -> int:

@@ -59,9 +59,19 @@ def proxied_server(start_server, server_db, proxy, fake_openai):
 
 
 def terminate_backends(server_db, application_name: str) -> int:
-    rows = server_db.query(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        "WHERE application_name = %s AND pid <> pg_backend_pid()", (application_name,))
+    """``pg_terminate_backend`` on the server's backends. Directly connected, they carry
+    its ``application_name``; through PgBouncer they are pooled and shared, so every backend
+    of the test database is killed, from a direct connection (as when Neon restarts its
+    compute under the pooler)."""
+    if server_db.pooled:
+        rows = server_db.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()", (server_db.settings["NAME"],),
+            direct=True)
+    else:
+        rows = server_db.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = %s AND pid <> pg_backend_pid()", (application_name,))
     return sum(1 for (killed,) in rows if killed)
 
 
@@ -94,7 +104,6 @@ def test_connection_killed_between_requests_the_next_request_succeeds(
     assert http_json(proxied_server.base, "GET", f"/chat/history/{token}")[0] == 200
 
     if how == "pg_terminate_backend":
-        # Through PgBouncer the server's backends carry its application_name too.
         killed = wait_until(lambda: terminate_backends(server_db, proxied_server.application_name))
     else:
         killed = proxy.reset_connections()
