@@ -19,49 +19,30 @@ from django.db.models.functions import Coalesce, Lower, Trim
 from .models import ChatMessage, ChatSession
 from .tokens import log_id
 
-EXPORT_FIELDS = [
-    "id",
-    "session",
-    "role",
-    "text",
-    "sources",
-    "status",
-    "origin",
-    "refused",
-    "rating",
-    "rating_comment",
-    "rated_at",
-    "model",
-    "prompt_tokens",
-    "completion_tokens",
-    "latency_ms",
-    "ttft_ms",
-    "page_url",
-    "reply_to",
-    "created_at",
+# (name in the export, column read from the database), in export order.
+_EXPORT = [
+    ("id", "id"),
+    ("session", "session__token_hash"),
+    ("role", "role"),
+    ("text", "content"),
+    ("sources", "sources"),
+    ("status", "status"),
+    ("origin", "origin"),
+    ("refused", "refused"),
+    ("rating", "rating"),
+    ("rating_comment", "rating_comment"),
+    ("rated_at", "rated_at"),
+    ("model", "model"),
+    ("prompt_tokens", "prompt_tokens"),
+    ("completion_tokens", "completion_tokens"),
+    ("latency_ms", "latency_ms"),
+    ("ttft_ms", "ttft_ms"),
+    ("page_url", "page_url"),
+    ("reply_to", "reply_to_id"),
+    ("created_at", "created_at"),
 ]
-
-_EXPORT_COLUMNS = [
-    "id",
-    "session__token_hash",
-    "role",
-    "content",
-    "sources",
-    "status",
-    "origin",
-    "refused",
-    "rating",
-    "rating_comment",
-    "rated_at",
-    "model",
-    "prompt_tokens",
-    "completion_tokens",
-    "latency_ms",
-    "ttft_ms",
-    "page_url",
-    "reply_to_id",
-    "created_at",
-]
+EXPORT_FIELDS = [name for name, _ in _EXPORT]
+_EXPORT_COLUMNS = [column for _, column in _EXPORT]
 
 
 # Admin

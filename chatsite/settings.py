@@ -143,7 +143,7 @@ if _default_db["ENGINE"] == "django.db.backends.postgresql":
         _options["prepare_threshold"] = None
 elif _default_db["ENGINE"] == "django.db.backends.sqlite3":
     _default_db.setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
 # The test runner's database name (several suites can then share one server).
 if os.environ.get("DATABASE_TEST_NAME"):
