@@ -22,6 +22,7 @@ auth_file = $DIR/userlist.txt
 pool_mode = transaction
 max_client_conn = 1000
 default_pool_size = 20
+server_idle_timeout = 10
 ignore_startup_parameters = extra_float_digits,options
 logfile = $DIR/pgbouncer.log
 pidfile = $DIR/pgbouncer.pid
