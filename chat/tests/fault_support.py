@@ -38,6 +38,8 @@ from urllib.parse import quote
 
 import pytest
 
+from chat.tests.processes import stop_process
+
 REPO = Path(__file__).resolve().parents[2]
 SECRET_KEY = "fault-tests-" + "k" * 52
 
@@ -440,13 +442,7 @@ class AppServer:
         raise RuntimeError(f"uvicorn did not answer within {timeout}s:\n{self.log_text()}")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if getattr(self, "_log_file", None):
             self._log_file.close()
             self._log_file = None

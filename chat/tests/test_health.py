@@ -1,13 +1,12 @@
 """GET /healthz (liveness) and GET /readyz (database and search index readiness)."""
 
-import socket
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.db import connections
 
-from rag import clients
+from chat.tests.conftest import closed_port
 
 DOC = """---
 id: install
@@ -20,29 +19,12 @@ Run the installer and answer the questions about proxies and ports.
 """
 
 
-def closed_port() -> int:
-    """A 127.0.0.1 port nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def ingested(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "install.md").write_text(DOC, encoding="utf-8")
     call_command("ingest_docs", str(docs), "--base-url", "https://docs.example.test", verbosity=0)
-
-
-@pytest.fixture
-def search_index_down(settings):
-    """The search index configured as a Qdrant server on a port nothing listens on."""
-    settings.RAG_QDRANT_URL = f"http://127.0.0.1:{closed_port()}"
-    settings.RAG_QDRANT_TIMEOUT = 2.0
-    clients.reset_clients()
-    yield
-    clients.reset_clients()
 
 
 @pytest.fixture
@@ -91,7 +73,7 @@ def test_readyz_is_ok_with_database_and_search_index_latency(client, ingested):
 
 
 @pytest.mark.django_db
-def test_readyz_is_503_naming_the_search_index_when_it_is_unreachable(client, search_index_down):
+def test_readyz_is_503_naming_the_search_index_when_it_is_unreachable(client, qdrant_down):
     response = client.get("/readyz")
 
     assert response.status_code == 503
@@ -104,7 +86,7 @@ def test_readyz_is_503_naming_the_search_index_when_it_is_unreachable(client, se
 
 
 def test_readyz_is_503_naming_the_database_when_it_is_unreachable(
-    client, database_unreachable, search_index_down, settings
+    client, database_unreachable, qdrant_down, settings
 ):
     settings.CHAT_RETRY_AFTER_SECONDS = 7
 
@@ -118,7 +100,7 @@ def test_readyz_is_503_naming_the_database_when_it_is_unreachable(
     assert body["checks"]["database"]["error"].startswith("unavailable (")
 
 
-def test_readyz_does_not_reveal_connection_details(client, database_unreachable, search_index_down):
+def test_readyz_does_not_reveal_connection_details(client, database_unreachable, qdrant_down):
     text = client.get("/readyz").content.decode()
 
     assert "127.0.0.1" not in text

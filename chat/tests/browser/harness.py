@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from chat.tests.processes import stop_process
+
 REPO = Path(__file__).resolve().parents[3]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -148,13 +150,7 @@ class ChatServer:
         return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if getattr(self, "_log_file", None):
             self._log_file.close()
 
