@@ -21,7 +21,6 @@ Targets (one uvicorn process): 500 streams, 0 errors, RSS < 500 MB, added p95 < 
 import argparse
 import asyncio
 import json
-import os
 import sys
 import time
 import urllib.request
