@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from django.core.cache import cache
-from django.core.handlers.asgi import ASGIHandler
 
 from chat import sse, tokens
 from chat.models import ChatMessage, ChatSession
 
+from .asgi_client import post_and_hang_up
 from .conftest import chat_completion_calls
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -337,38 +337,9 @@ async def test_database_lost_mid_answer_still_finishes_the_stream(aclient, llm_a
 
 
 async def post_and_disconnect(payload: dict, *, after_deltas: int):
-    body = json.dumps(payload).encode()
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": "/chat", "raw_path": b"/chat", "query_string": b"",
-        "root_path": "", "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
-        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
-                    (b"accept", b"text/event-stream"),
-                    (b"content-length", str(len(body)).encode())],
-    }
-    gone = asyncio.Event()
-    chunks: list[bytes] = []
-    delivered = False
-
-    async def receive():
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await gone.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message):
-        if gone.is_set():
-            raise OSError("client went away")
-        if message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-            deltas = b"".join(chunks).count(b"event: delta")
-            if deltas >= after_deltas:
-                gone.set()
-
-    await asyncio.wait_for(ASGIHandler()(scope, receive, send), timeout=30)
-    return sse.parse_events(b"".join(chunks))
+    body = await post_and_hang_up("/chat", json.dumps(payload).encode(), marker=b"event: delta",
+                                  after=after_deltas, accept=b"text/event-stream")
+    return sse.parse_events(body)
 
 
 # Bad input: one JSON error shape naming the field, nothing stored

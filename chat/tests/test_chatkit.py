@@ -57,6 +57,7 @@ from pydantic import TypeAdapter  # noqa: E402
 
 from chat import services, tokens  # noqa: E402
 from chat.models import ChatMessage, ChatSession  # noqa: E402
+from chat.tests.asgi_client import post_and_hang_up  # noqa: E402
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -637,45 +638,14 @@ async def test_endpoint_says_so_when_openai_chatkit_is_not_installed(aclient, mo
 
 async def post_and_disconnect(request, *, after_deltas: int) -> Reply:
     """POST a streamed ChatKit request over raw ASGI and hang up after some text deltas."""
-    import asyncio
-
-    from django.core.handlers.asgi import ASGIHandler
-
-    body = request.model_dump_json().encode()
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": "/chatkit", "raw_path": b"/chatkit", "query_string": b"",
-        "root_path": "", "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
-        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode())],
-    }
-    gone = asyncio.Event()
-    chunks: list[bytes] = []
-    delivered = False
-
-    async def receive():
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await gone.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message):
-        if gone.is_set():
-            raise OSError("client went away")
-        if message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-            if b"".join(chunks).count(b"content_part.text_delta") >= after_deltas:
-                gone.set()
-
-    await asyncio.wait_for(ASGIHandler()(scope, receive, send), timeout=30)
+    body = await post_and_hang_up("/chatkit", request.model_dump_json().encode(),
+                                  marker=b"content_part.text_delta", after=after_deltas)
 
     class Streamed:
         status_code = 200
         streaming = True
 
-    return Reply(Streamed(), b"".join(chunks))
+    return Reply(Streamed(), body)
 
 
 async def test_client_disconnect_stores_the_streamed_prefix_as_interrupted(llm, docs):
