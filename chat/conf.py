@@ -24,6 +24,8 @@ DEFAULTS = {
     # Daily LLM token budgets, checked before calling the LLM.
     "SESSION_DAILY_TOKENS": 200_000,
     "GLOBAL_DAILY_TOKENS": 5_000_000,
+    # Days question/answer text is kept (None: until the session is pruned); see insights.
+    "TRANSCRIPT_DAYS": None,
     # Seconds a client should wait before retrying when storage is down.
     "RETRY_AFTER_SECONDS": 5,
 }

@@ -105,3 +105,21 @@ def messages_expire_pending(*, older_than: datetime) -> int:
         error="expired: no answer was completed in time",
         updated_at=timezone.now(),
     )
+
+
+def transcripts_redact(*, before: datetime, batch_size: int = 1000) -> int:
+    """Blank the text of messages created before ``before`` (questions, answers, feedback
+    comments) and the titles of sessions started before it; counts, ratings, timings and
+    sources stay. Batches by id, each in its own transaction. Returns the messages blanked.
+    """
+    blanked = 0
+    stale = ChatMessage.objects.filter(created_at__lt=before).filter(
+        ~Q(content="") | ~Q(rating_comment=""))
+    while True:
+        ids = list(stale.order_by("id").values_list("id", flat=True)[:batch_size])
+        if not ids:
+            break
+        with transaction.atomic():
+            blanked += ChatMessage.objects.filter(id__in=ids).update(content="", rating_comment="")
+    ChatSession.objects.filter(created_at__lt=before).exclude(title="").update(title="")
+    return blanked

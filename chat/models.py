@@ -102,6 +102,9 @@ class ChatMessage(models.Model):
             models.Index(fields=["session", "created_at"], name="chat_msg_session_created"),
             models.Index(fields=["session", "id"], name="chat_msg_session_id"),
             models.Index(fields=["status", "created_at"], name="chat_msg_status_created"),
+            # insights.rollup: a day's messages, and answers rated since its last run.
+            models.Index(fields=["created_at"], name="chat_msg_created"),
+            models.Index(fields=["rated_at"], name="chat_msg_rated"),
         ]
         constraints = [
             models.UniqueConstraint(

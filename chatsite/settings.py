@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "chat",
     "rag",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -260,6 +261,10 @@ CHAT_SESSION_DAILY_TOKENS = env_int("CHAT_SESSION_DAILY_TOKENS", 200_000)
 CHAT_GLOBAL_DAILY_TOKENS = env_int("CHAT_GLOBAL_DAILY_TOKENS", 5_000_000)
 # An answer left pending this long (its process died mid-answer) is failed and may be retried.
 CHAT_PENDING_TIMEOUT_SECONDS = env_int("CHAT_PENDING_TIMEOUT_SECONDS", 300)
+# Days question and answer text is kept; after that only counts and gap topics remain
+# (applied by `manage.py rollup_insights`). Unset: kept until the session is pruned.
+if os.environ.get("CHAT_TRANSCRIPT_DAYS"):
+    CHAT_TRANSCRIPT_DAYS = env_int("CHAT_TRANSCRIPT_DAYS", 0)
 
 # QDRANT
 # No QDRANT_URL: the embedded engine stores the index under RAG_INDEX_DIR.

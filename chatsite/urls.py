@@ -6,6 +6,7 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView
 
 from chat import health
+from insights import views as insights_views
 
 from .docs_viewer import docs_page
 
@@ -16,6 +17,8 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
+    path("admin/insights/dashboard/", admin.site.admin_view(insights_views.dashboard),
+         name="insights-dashboard"),
     path("admin/", admin.site.urls),
     path("docs/", docs_page, name="docs-index"),
     path("docs/<path:path>", docs_page, name="docs-page"),
