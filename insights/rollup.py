@@ -11,6 +11,7 @@ Run it hourly (``manage.py rollup_insights``); the dashboard also runs it when i
 """
 
 import datetime as dt
+import functools
 import logging
 import math
 from collections import Counter, defaultdict
@@ -60,6 +61,7 @@ def _local_day(moment: dt.datetime) -> dt.date:
     return timezone.localtime(moment).date()
 
 
+@functools.lru_cache(maxsize=4096)  # a site has few pages; answers cite them over and over
 def page_url(url: str) -> str:
     """A source URL without its anchor or trailing slash: one row per page."""
     return urldefrag(url or "")[0].rstrip("/")
@@ -134,7 +136,7 @@ def _assign(gaps: list[tuple[ChatMessage, str]], weight: clustering.Weight) -> l
     """Put each failed question in its topic; returns the topics created."""
     topics = list(GapTopic.objects.all())
     centroids = [clustering.Centroid(terms=dict(t.terms), size=t.size) for t in topics]
-    created, changed = [], set()
+    created, changed, rows = [], set(), []
     for question, reason in gaps:
         terms = clustering.question_terms(question.content)
         position = clustering.best_topic(terms, centroids, weight)
@@ -155,9 +157,10 @@ def _assign(gaps: list[tuple[ChatMessage, str]], weight: clustering.Weight) -> l
         if topic.pk is None:
             topic.save()
         changed.add(position)
-        GapQuestion.objects.create(
+        rows.append(GapQuestion(
             topic=topic, message=question, text=question.content, reason=reason,
-            channel=question.session.channel, asked_at=question.created_at, after_fix=after_fix)
+            channel=question.session.channel, asked_at=question.created_at, after_fix=after_fix))
+    GapQuestion.objects.bulk_create(rows, batch_size=500)
     for position in changed:
         topics[position].save(update_fields=["terms", "size", "size_after_fix", "last_asked_at",
                                              "label"])
