@@ -4,6 +4,7 @@ Every label and title is escaped; the numbers behind each chart are rendered aga
 table by the template, so screen readers and copy-paste get them too.
 """
 
+import math
 from dataclasses import dataclass
 
 from django.utils.html import escape
@@ -65,6 +66,8 @@ def _svg(title: str, parts: list[str], legend: list[str]) -> SafeString:
 def stacked_bars(title: str, labels: list[str], series: list[Series]) -> SafeString:
     totals = [sum(s.values[i] or 0 for s in series) for i in range(len(labels))]
     top = _nice_max(max(totals, default=0))
+    if top < 40:  # counts: whole numbers on the four grid lines
+        top = max(4, math.ceil(top / 4) * 4)
     parts = _frame(title, labels, top, "")
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(1, len(labels))

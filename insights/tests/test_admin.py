@@ -82,3 +82,7 @@ def test_staff_can_mark_a_topic_fixed_and_export_it(admin_client, history):
     assert response["Content-Disposition"] == 'attachment; filename="docs-gaps.md"'
     assert "## Docs gap: " in response.content.decode()
     assert "How do I record a Cypress video?" in response.content.decode()
+
+
+def test_admin_index_links_the_dashboard_for_staff(admin_client):
+    assert DASHBOARD in admin_client.get(reverse("admin:index")).content.decode()
