@@ -225,7 +225,7 @@ if "*" in CORS_ALLOWED_ORIGINS:
     CORS_ALLOWED_ORIGINS = []
     CORS_ALLOW_ALL_ORIGINS = True
 CORS_URLS_REGEX = r"^/(chat|chatkit|static/chat)(/.*)?$"
-CORS_ALLOW_HEADERS = ["accept", "content-type", "x-chat-session", "last-event-id"]
+CORS_ALLOW_HEADERS = ["accept", "content-type", "x-chat-session", "last-event-id", "x-chat-client"]
 CORS_EXPOSE_HEADERS = ["Retry-After", "X-Chat-Session"]
 CORS_PREFLIGHT_MAX_AGE = 86400
 
