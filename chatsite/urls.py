@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView
 
+from agentdocs import views as agentdocs_views
 from chat import health
 
 from .docs_viewer import docs_page
@@ -17,6 +18,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("admin/", admin.site.urls),
+    path("llms.txt", agentdocs_views.llms_txt_view, name="llms-txt"),
+    path("llms-full.txt", agentdocs_views.llms_full_txt_view, name="llms-full-txt"),
     path("docs/", docs_page, name="docs-index"),
     path("docs/<path:path>", docs_page, name="docs-page"),
 ]
