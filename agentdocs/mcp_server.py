@@ -18,7 +18,9 @@ what the chat's API already guarantees:
 import hmac
 import json
 import logging
-from typing import Any, TypedDict
+from typing import Any
+
+from typing_extensions import TypedDict  # pydantic needs it below Python 3.12
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -99,8 +101,7 @@ class _ClientRequest:
         headers = getattr(http_request, "headers", {}) or {}
         self.META = {"REMOTE_ADDR": client.host if client else ""}
         forwarded = headers.get("x-forwarded-for")
-        if forwarded:
-            self.META["HTTP_X_FORWARDED_FOR"] = forwarded
+        self.headers = {"x-forwarded-for": forwarded} if forwarded else {}
 
 
 class McpThrottle(SimpleRateThrottle):
