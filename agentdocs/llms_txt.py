@@ -6,7 +6,7 @@ Markdown link lists ``- [Title](url.md): note``. Sections follow the docs sideba
 otherwise the top-level folders. Only the primary version and locale are listed in the main
 sections; other versions and languages go under ``## Optional`` (the format's "may be
 skipped" section). To stay under ``AGENTS_LLMS_TXT_MAX_CHARS`` the notes are dropped first,
-then the Optional section, then trailing links (a last line says how many were left out).
+then the Optional section, then trailing links (a line under the blockquote says how many were left out).
 
 llms-full.txt is the same H1 and blockquote followed by every page's Markdown copy.
 """
@@ -167,8 +167,9 @@ def llms_txt(snapshot: DocsSnapshot, *, base: str) -> str:
 
 def _truncated(head: str, groups, base: str, limit: int) -> str:
     total = sum(len(pages) for _, pages in groups)
-    reserve = 200  # room for the closing note
-    lines, size, kept = [head], len(head), 0
+    kept_at = 1  # the note goes between the blockquote and the H2s, where prose is allowed
+    reserve = 200  # room for that note
+    lines, size, kept = [head, ""], len(head), 0
     for label, pages in groups:
         header = f"\n\n## {label}\n"
         if size + len(header) + reserve >= limit:
@@ -182,9 +183,9 @@ def _truncated(head: str, groups, base: str, limit: int) -> str:
             lines.append(line)
             size += len(line)
             kept += 1
-    lines.append(f"\n\n{total - kept} more pages are left out to keep this file under {limit} "
-                 f"characters; /llms-full.txt has every page.\n")
-    return "".join(lines)
+    lines[kept_at] = (f"\n\n{total - kept} of {total} pages are left out to keep this file "
+                      f"under {limit} characters; /llms-full.txt has every page.")
+    return "".join(lines) + "\n"
 
 
 def llms_full_txt(snapshot: DocsSnapshot) -> str:
