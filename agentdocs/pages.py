@@ -113,7 +113,8 @@ _FENCED = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,}).*?^[ \t]{0,3}\1[ \t]*$", re.M | 
 
 def _plain(text: str) -> str:
     text = _FENCED.sub("", text)
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith(("#", "```", ":::", "import "))]
+    skip = ("#", "```", ":::", "import ")
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith(skip)]
     return re.sub(r"\s+", " ", " ".join(lines)).strip()
 
 
