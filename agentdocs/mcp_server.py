@@ -197,16 +197,21 @@ def build_server() -> MCPServer:
 
 
 def _transport_security() -> TransportSecuritySettings:
-    """DNS-rebinding protection from ``ALLOWED_HOSTS`` (the SDK checks Host per request)."""
+    """DNS-rebinding protection from ``ALLOWED_HOSTS`` and ``CORS_ALLOWED_ORIGINS``.
+
+    ``/mcp`` is served outside Django, so Django's own Host check does not run: the SDK's
+    check (exact hosts, any port) stands in for it. Django's wildcard forms (``*``,
+    ``.example.com``) have no SDK equivalent and turn the check off. Requests from a browser
+    page (they carry ``Origin``) are accepted only from the CORS-allowed origins; agents send
+    no Origin.
+    """
     hosts = list(settings.ALLOWED_HOSTS)
-    if not hosts or "*" in hosts:
+    if not hosts or any(host == "*" or host.startswith(".") for host in hosts):
         return TransportSecuritySettings(enable_dns_rebinding_protection=False)
-    allowed = []
-    for host in hosts:
-        host = host.lstrip(".")  # Django's ".example.com" also allows example.com
-        allowed += [host, f"{host}:*"]
+    allowed = [pattern for host in hosts for pattern in (host, f"{host}:*")]
+    origins = list(getattr(settings, "CORS_ALLOWED_ORIGINS", []) or [])
     return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=allowed,
-                                     allowed_origins=["*"])
+                                     allowed_origins=origins)
 
 
 # ---------------------------------------------------------------------------- ASGI
@@ -228,6 +233,10 @@ class AgentEndpoint:
     """
 
     def __init__(self):
+        self._build()
+        self._lifespans = 0
+
+    def _build(self) -> None:
         self.server = build_server()
         self.app = self.server.streamable_http_app(
             streamable_http_path="/mcp",
@@ -239,6 +248,11 @@ class AgentEndpoint:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
+            # The SDK's session manager runs once per instance; an application whose lifespan
+            # is run again (test clients do that) gets a fresh one.
+            self._lifespans += 1
+            if self._lifespans > 1:
+                self._build()
             return await self.app(scope, receive, send)
         if not agent_settings.MCP_ENABLED:
             return await _json_error(send, 404, "not_found",

@@ -28,3 +28,23 @@ async def test_other_paths_still_reach_django(live):
         copy = await http.get(f"{live.url}/docs/getting-started.md")
     assert status.status_code == 200
     assert copy.status_code == 200 and copy.text.startswith("# Getting Started\n")
+
+
+async def test_a_host_outside_allowed_hosts_is_refused(live):
+    import httpx2
+
+    body = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    async with httpx2.AsyncClient() as http:
+        response = await http.post(f"{live.url}/mcp", json=body, headers={
+            "Host": "evil.example", "Accept": "application/json, text/event-stream"})
+    assert response.status_code in (403, 421)
+
+
+async def test_a_browser_page_from_another_origin_is_refused(live):
+    import httpx2
+
+    body = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    async with httpx2.AsyncClient() as http:
+        response = await http.post(f"{live.url}/mcp", json=body, headers={
+            "Origin": "https://evil.example", "Accept": "application/json, text/event-stream"})
+    assert response.status_code == 403
