@@ -60,3 +60,14 @@ def test_migration_0002_fills_earlier_questions_from_their_session():
     executor.migrate(executor.loader.graph.leaf_nodes())
     rows = dict(ChatMessage.objects.values_list("content", "channel"))
     assert rows == {"q1": "chatkit", "a1": "", "q2": "widget"}
+
+
+@pytest.mark.django_db
+def test_the_admin_filters_questions_by_channel(admin_client):
+    session, _ = services.session_create(channel=ChatSession.Channel.WIDGET)
+    services.message_create_user(session=session, content="from the widget")
+    services.message_create_user(session=session, content="from an agent",
+                                 channel=ChatSession.Channel.MCP)
+    page = admin_client.get("/admin/chat/chatmessage/", {"channel__exact": "mcp"})
+    assert page.status_code == 200
+    assert [m.content for m in page.context["cl"].result_list] == ["from an agent"]
