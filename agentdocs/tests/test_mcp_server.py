@@ -223,3 +223,22 @@ async def test_an_unindexed_server_answers_tools_with_a_clear_error(live_server_
     async with _client(live) as client:
         result = await client.call_tool("get_page", {"url_or_path": "/docs/getting-started"})
     assert result.is_error and "No documentation is indexed" in _text(result)
+
+
+async def test_an_llm_failure_during_ask_is_a_tool_error_without_the_key(live, llm):
+    llm.fail_with = 500
+    async with _client(live) as client:
+        result = await client.call_tool("ask", {"question": "How do I mock a module?"})
+    assert result.is_error
+    text = _text(result)
+    assert text and "sk-test" not in text and "Traceback" not in text
+
+
+async def test_stateless_mode_answers_without_a_session(settings, live_server_factory,
+                                                        jest_index):
+    settings.AGENTS_MCP_STATELESS = True
+    live = live_server_factory()
+    async with _client(live, mode="legacy") as client:
+        result = await client.call_tool("search_docs", {"query": "snapshot testing", "k": 1})
+    assert not result.is_error
+    assert result.structured_content["results"][0]["url"].startswith("https://jestjs.io/docs/")
