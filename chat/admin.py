@@ -291,6 +291,7 @@ class ChatMessageAdmin(admin.ModelAdmin):
         "rating",
         "refused",
         "origin",
+        "channel",
         ("created_at", admin.DateFieldListFilter),
     )
     list_select_related = ("session", "reply")

@@ -12,8 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 class ChatSession(models.Model):
     class Channel(models.TextChoices):
-        WIDGET = "widget", _("Widget / API")
+        """Where a conversation (and each of its questions) came from, for analytics."""
+
+        WIDGET = "widget", _("Widget")
+        API = "api", _("HTTP API")
         CHATKIT = "chatkit", _("ChatKit")
+        MCP = "mcp", _("MCP (coding agents)")
 
     token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
     channel = models.CharField(
@@ -78,6 +82,11 @@ class ChatMessage(models.Model):
         verbose_name=_("reply to"),
     )
     page_url = models.CharField(_("page URL"), max_length=2000, blank=True)
+    # The channel a question was asked through (blank on answers and client-supplied rows);
+    # a session's questions can arrive through more than one channel.
+    channel = models.CharField(
+        _("channel"), max_length=16, choices=ChatSession.Channel.choices, blank=True, default=""
+    )
     refused = models.BooleanField(_("not covered by the docs"), default=False)
     model = models.CharField(_("model"), max_length=200, blank=True)
     prompt_tokens = models.PositiveIntegerField(_("prompt tokens"), null=True, blank=True)
@@ -102,6 +111,7 @@ class ChatMessage(models.Model):
             models.Index(fields=["session", "created_at"], name="chat_msg_session_created"),
             models.Index(fields=["session", "id"], name="chat_msg_session_id"),
             models.Index(fields=["status", "created_at"], name="chat_msg_status_created"),
+            models.Index(fields=["channel", "created_at"], name="chat_msg_channel_created"),
             # insights.rollup: a day's messages, and answers rated since its last run.
             models.Index(fields=["created_at"], name="chat_msg_created"),
             models.Index(fields=["rated_at"], name="chat_msg_rated"),

@@ -121,9 +121,12 @@ def _get_or_create_by_client_id(*, session: ChatSession, client_message_id: str 
 
 def message_create_user(
     *, session: ChatSession, content: str, client_message_id: str | None = None,
-    page_url: str = "", origin: str = Origin.SERVER,
+    page_url: str = "", origin: str = Origin.SERVER, channel: str = "",
 ) -> tuple[ChatMessage, bool]:
     """Store a visitor's question; returns ``(message, created)``.
+
+    ``channel`` records where it was asked (``ChatSession.Channel``); blank means the
+    session's own channel.
 
     With a ``client_message_id`` already used in this session for the same text, returns
     the stored message (``created`` False); for a different text raises
@@ -133,7 +136,8 @@ def message_create_user(
         session=session,
         client_message_id=client_message_id,
         fields={"role": Role.USER, "content": content, "page_url": page_url,
-                "origin": origin, "status": Status.COMPLETE},
+                "origin": origin, "status": Status.COMPLETE,
+                "channel": channel or session.channel},
     )
 
 

@@ -103,7 +103,7 @@ def _prepare(turn: ChatTurn, session_id: str | None, client_message_id: str | No
     if turn.question is None:  # (a reconnecting retry resumes where the first try broke)
         turn.question, _ = services.message_create_user(
             session=turn.session, content=turn.text, client_message_id=client_message_id,
-            page_url=turn.page_url,
+            page_url=turn.page_url, channel=channel,
         )
     turn.answer, claimed = services.message_claim_answer(question=turn.question)
     if not claimed:

@@ -31,6 +31,7 @@ from rest_framework.response import Response
 from . import selectors, services, sse, tokens, turns
 from .conf import chat_settings
 from .exceptions import InvalidSession, RequestTooLarge, error_body
+from .models import ChatSession
 from .serializers import (
     ChatReplySerializer,
     ChatRequestSerializer,
@@ -213,11 +214,19 @@ class ChatViewSet(ChatAPIViewSet):
         turn = await turns.turn_start(
             message=data["message"], session_id=data.get("session_id"),
             client_message_id=data.get("client_message_id"), page_url=data.get("page_url") or "",
+            channel=_channel(request),
         )
         events = turns.turn_events(turn)
         if sse.wants_event_stream(request):
             return sse.event_stream_response(events)
         return await _json_reply(events)
+
+
+def _channel(request) -> str:
+    """The widget says so in ``X-Chat-Client: widget``; any other caller is the HTTP API."""
+    if request.headers.get("X-Chat-Client", "").strip().lower() == "widget":
+        return ChatSession.Channel.WIDGET
+    return ChatSession.Channel.API
 
 
 async def _json_reply(events) -> Response:

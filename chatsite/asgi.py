@@ -11,3 +11,8 @@ application = get_asgi_application()
 from .body_limit import BodySizeLimit  # noqa: E402 (needs the settings configured above)
 
 application = BodySizeLimit(application)
+
+from agentdocs.asgi import AgentRouter  # noqa: E402
+
+# /mcp (the MCP endpoint for coding agents, docs/agents.md) and the lifespan events.
+application = AgentRouter(application)

@@ -80,12 +80,15 @@ INSTALLED_APPS = [
     "chat",
     "rag",
     "insights",
+    "agentdocs",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # Markdown copies of indexed pages (<page>.md, Accept: text/markdown); see docs/agents.md.
+    "agentdocs.middleware.MarkdownCopiesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -213,6 +216,22 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
 
+# AGENTS
+# The MCP endpoint at /mcp, /llms.txt and the pages' Markdown copies (docs/agents.md).
+# Defaults live in agentdocs/conf.py; MCP_TOKEN makes /mcp require a bearer token.
+if "MCP_ENABLED" in os.environ:
+    AGENTS_MCP_ENABLED = env_bool("MCP_ENABLED", True)
+if os.environ.get("MCP_TOKEN"):
+    AGENTS_MCP_TOKEN = os.environ["MCP_TOKEN"]
+if os.environ.get("MCP_RATE"):
+    AGENTS_MCP_RATE = os.environ["MCP_RATE"]
+if "MCP_STATELESS" in os.environ:
+    AGENTS_MCP_STATELESS = env_bool("MCP_STATELESS", False)
+if os.environ.get("LLMS_TITLE"):
+    AGENTS_LLMS_TITLE = os.environ["LLMS_TITLE"]
+if os.environ.get("LLMS_SUMMARY"):
+    AGENTS_LLMS_SUMMARY = os.environ["LLMS_SUMMARY"]
+
 # CORS
 # Only the docs sites listed in CORS_ALLOWED_ORIGINS may call the API from a browser. A
 # wildcard is refused unless DEBUG is on.
@@ -226,7 +245,7 @@ if "*" in CORS_ALLOWED_ORIGINS:
     CORS_ALLOWED_ORIGINS = []
     CORS_ALLOW_ALL_ORIGINS = True
 CORS_URLS_REGEX = r"^/(chat|chatkit|static/chat)(/.*)?$"
-CORS_ALLOW_HEADERS = ["accept", "content-type", "x-chat-session", "last-event-id"]
+CORS_ALLOW_HEADERS = ["accept", "content-type", "x-chat-session", "last-event-id", "x-chat-client"]
 CORS_EXPOSE_HEADERS = ["Retry-After", "X-Chat-Session"]
 CORS_PREFLIGHT_MAX_AGE = 86400
 

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView
 
+from agentdocs import views as agentdocs_views
 from chat import health
 from insights import views as insights_views
 
@@ -20,6 +21,8 @@ urlpatterns = [
     path("admin/insights/dashboard/", admin.site.admin_view(insights_views.dashboard),
          name="insights-dashboard"),
     path("admin/", admin.site.urls),
+    path("llms.txt", agentdocs_views.llms_txt_view, name="llms-txt"),
+    path("llms-full.txt", agentdocs_views.llms_full_txt_view, name="llms-full-txt"),
     path("docs/", docs_page, name="docs-index"),
     path("docs/<path:path>", docs_page, name="docs-page"),
 ]

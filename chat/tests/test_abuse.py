@@ -170,7 +170,7 @@ def test_allowed_origin_gets_exactly_the_expected_cors_headers(client):
     assert headers.pop("access-control-allow-origin") == ALLOWED
     assert set(headers.pop("access-control-allow-methods").replace(" ", "").split(",")) >= {"POST", "GET"}
     assert set(headers.pop("access-control-allow-headers").split(", ")) == {
-        "accept", "content-type", "x-chat-session", "last-event-id"}
+        "accept", "content-type", "x-chat-session", "last-event-id", "x-chat-client"}
     assert headers.pop("access-control-max-age") == "86400"
     assert headers.pop("access-control-expose-headers") == "Retry-After, X-Chat-Session"
     assert headers == {}  # in particular no Allow-Credentials: the API uses no cookies

@@ -600,7 +600,7 @@ form button:disabled{opacity:.55;cursor:default}
     request(path, body, signal) {
       return fetch(this.api + path, {
         method: body ? 'POST' : 'GET',
-        headers: body ? { 'Content-Type': 'application/json', Accept: path === '/chat' ? 'text/event-stream' : 'application/json' } : { Accept: 'application/json' },
+        headers: body ? { 'Content-Type': 'application/json', Accept: path === '/chat' ? 'text/event-stream' : 'application/json', 'X-Chat-Client': 'widget' } : { Accept: 'application/json' },
         body: body ? JSON.stringify(body) : undefined,
         credentials: 'omit',
         signal,
