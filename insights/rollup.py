@@ -2,10 +2,10 @@
 
 ``insights_rollup`` reads only what changed since its last run: messages with a higher id
 than it has seen (the primary-key index) and answers rated since then (an index on
-``rated_at``). It recomputes each day those touch — plus today and yesterday, whose answers
-may still have been streaming — from ``chat_history`` with a ``created_at`` range, so a day's
-figures are always exact, never incremented twice. Answers still ``pending`` hold the
-watermark back, so their outcome is read once they finish.
+``rated_at``). It recomputes the figures of each day those touch with a few aggregate
+queries over a ``created_at`` range, so a day's figures are always exact, never incremented
+twice; cited pages are added once per answer as the watermark passes it. Answers still
+``pending`` hold the watermark back, so their outcome is read once they finish.
 
 Run it hourly (``manage.py rollup_insights``); the dashboard also runs it when it is stale.
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import urldefrag
 
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from chat.models import ChatMessage
@@ -67,49 +67,86 @@ def page_url(url: str) -> str:
     return urldefrag(url or "")[0].rstrip("/")
 
 
-def _day_rows(day: dt.date) -> tuple[list[DailyStat], list[DailyPageCitation]]:
+def _day_stats(day: dt.date) -> list[DailyStat]:
+    """The day's figures per channel and overall, aggregated by the database.
+
+    A question's channel is on the question row; an answer's is its question's.
+    """
     start, end = day_bounds(day)
     in_day = ChatMessage.objects.filter(created_at__gte=start, created_at__lt=end,
-                                        origin=Origin.SERVER)
-    questions = Counter()
-    for channel in in_day.filter(role=Role.USER).values_list("session__channel", flat=True):
-        questions[channel] += 1
-        questions[ALL_CHANNELS] += 1
-    refused, up, down = Counter(), Counter(), Counter()
+                                        origin=Origin.SERVER).order_by()
+    questions = Counter(dict(in_day.filter(role=Role.USER).values_list("channel")
+                             .annotate(n=Count("id")).values_list("channel", "n")))
+    answers = in_day.filter(role=Role.ASSISTANT)
+    counted = answers.values("reply_to__channel").annotate(
+        refused=Count("id", filter=Q(refused=True)),
+        up=Count("id", filter=Q(rating=Rating.UP)),
+        down=Count("id", filter=Q(rating=Rating.DOWN)))
+    totals = {row["reply_to__channel"] or "": row for row in counted}
     ttft: dict[str, list[int]] = defaultdict(list)
-    cited: Counter = Counter()
+    for channel, ttft_ms in answers.filter(ttft_ms__isnull=False).values_list(
+            "reply_to__channel", "ttft_ms"):
+        ttft[channel or ""].append(ttft_ms)
+    channels = sorted((set(questions) | set(totals) | set(ttft)) - {None})
+    empty = {"refused": 0, "up": 0, "down": 0}
+    rows = []
+    for channel in channels:
+        total = totals.get(channel, empty)
+        rows.append(DailyStat(
+            day=day, channel=channel or "unknown", questions=questions[channel],
+            refused=total["refused"], rated_up=total["up"], rated_down=total["down"],
+            ttft_count=len(ttft[channel]), ttft_p50_ms=percentile(ttft[channel], 0.50),
+            ttft_p95_ms=percentile(ttft[channel], 0.95)))
+    every = [v for values in ttft.values() for v in values]
+    rows.append(DailyStat(
+        day=day, channel=ALL_CHANNELS, questions=sum(questions.values()),
+        refused=sum(t["refused"] for t in totals.values()), rated_up=sum(t["up"] for t in totals.values()),
+        rated_down=sum(t["down"] for t in totals.values()), ttft_count=len(every),
+        ttft_p50_ms=percentile(every, 0.50), ttft_p95_ms=percentile(every, 0.95)))
+    return rows
+
+
+def _count_citations(*, after_id: int, up_to_id: int) -> None:
+    """Add the pages cited by answers completed in (after_id, up_to_id] to their day's counts.
+
+    Each answer is read once: it is complete (never pending) by the time the watermark passes
+    it, and a complete answer's sources never change. Refused answers cite nothing.
+    """
+    answers = ChatMessage.objects.filter(
+        id__gt=after_id, id__lte=up_to_id, role=Role.ASSISTANT, origin=Origin.SERVER,
+        status=Status.COMPLETE, refused=False).order_by()
+    counts: Counter = Counter()
     titles: dict[str, str] = {}
-    answers = in_day.filter(role=Role.ASSISTANT).values_list(
-        "session__channel", "refused", "rating", "ttft_ms", "status", "sources")
-    for channel, is_refused, rating, ttft_ms, status, sources in answers:
-        for key in (channel, ALL_CHANNELS):
-            refused[key] += bool(is_refused)
-            up[key] += rating == Rating.UP
-            down[key] += rating == Rating.DOWN
-            if ttft_ms is not None:
-                ttft[key].append(ttft_ms)
-        if is_refused or status != Status.COMPLETE:
-            continue
-        for url in {page_url(s.get("url", "")) for s in sources or [] if isinstance(s, dict)} - {""}:
-            cited[url] += 1
+    for created_at, sources in answers.values_list("created_at", "sources").iterator(chunk_size=2000):
+        day = _local_day(created_at)
+        urls = set()
         for source in sources or []:
-            if isinstance(source, dict) and source.get("title"):
-                titles.setdefault(page_url(source.get("url", "")), str(source["title"])[:500])
-    stats = [
-        DailyStat(day=day, channel=channel, questions=questions[channel], refused=refused[channel],
-                  rated_up=up[channel], rated_down=down[channel], ttft_count=len(ttft[channel]),
-                  ttft_p50_ms=percentile(ttft[channel], 0.50),
-                  ttft_p95_ms=percentile(ttft[channel], 0.95))
-        for channel in sorted(set(questions) | set(refused) | set(ttft) | set(up) | set(down))
-    ]
-    citations = [DailyPageCitation(day=day, url=url[:1000], title=titles.get(url, ""), count=n)
-                 for url, n in cited.items()]
-    return stats, citations
+            if not isinstance(source, dict):
+                continue
+            url = page_url(str(source.get("url", "")))[:1000]
+            if url:
+                urls.add(url)
+                if source.get("title"):
+                    titles.setdefault(url, str(source["title"])[:500])
+        counts.update((day, url) for url in urls)
+    if not counts:
+        return
+    existing = {(row.day, row.url): row for row in DailyPageCitation.objects.filter(
+        day__in={day for day, _ in counts}, url__in={url for _, url in counts})}
+    changed, new = [], []
+    for (day, url), n in counts.items():
+        row = existing.get((day, url))
+        if row is None:
+            new.append(DailyPageCitation(day=day, url=url, title=titles.get(url, ""), count=n))
+        else:
+            row.count += n
+            changed.append(row)
+    DailyPageCitation.objects.bulk_create(new, batch_size=500)
+    DailyPageCitation.objects.bulk_update(changed, ["count"], batch_size=500)
 
 
-def _touched_days(state: RollupState, now: dt.datetime) -> set[dt.date]:
-    today = _local_day(now)
-    days = {today, today - dt.timedelta(days=1)}
+def _touched_days(state: RollupState) -> set[dt.date]:
+    days: set[dt.date] = set()
     new = ChatMessage.objects.filter(id__gt=state.last_message_id).values_list("created_at", flat=True)
     days.update(_local_day(moment) for moment in new.order_by().iterator(chunk_size=5000))
     if state.last_run_at is not None:
@@ -159,7 +196,7 @@ def _assign(gaps: list[tuple[ChatMessage, str]], weight: clustering.Weight) -> l
         changed.add(position)
         rows.append(GapQuestion(
             topic=topic, message=question, text=question.content, reason=reason,
-            channel=question.session.channel, asked_at=question.created_at, after_fix=after_fix))
+            channel=question.channel or question.session.channel, asked_at=question.created_at, after_fix=after_fix))
     GapQuestion.objects.bulk_create(rows, batch_size=500)
     for position in changed:
         topics[position].save(update_fields=["terms", "size", "size_after_fix", "last_asked_at",
@@ -196,20 +233,18 @@ def insights_rollup(*, now: dt.datetime | None = None) -> RollupResult:
     weight = clustering.index_weight()
     with transaction.atomic():
         state, _ = RollupState.objects.select_for_update().get_or_create(pk=1)
-        days = _touched_days(state, now)
+        days = _touched_days(state)
         for day in sorted(days):
-            stats, citations = _day_rows(day)
             DailyStat.objects.filter(day=day).delete()
-            DailyPageCitation.objects.filter(day=day).delete()
-            DailyStat.objects.bulk_create(stats)
-            DailyPageCitation.objects.bulk_create(citations, batch_size=500)
+            DailyStat.objects.bulk_create(_day_stats(day))
         gaps = _new_gaps(state)
         created = _assign(gaps, weight)
         highest = ChatMessage.objects.order_by("-id").values_list("id", flat=True).first() or 0
         pending = ChatMessage.objects.filter(
             id__gt=state.last_message_id, status=Status.PENDING).aggregate(low=Min("id"))["low"]
-        state.last_message_id = max(state.last_message_id,
-                                    highest if pending is None else pending - 1)
+        watermark = max(state.last_message_id, highest if pending is None else pending - 1)
+        _count_citations(after_id=state.last_message_id, up_to_id=watermark)
+        state.last_message_id = watermark
         state.last_run_at = now
         state.save(update_fields=["last_message_id", "last_run_at"])
     refresh_nearest_pages(created)

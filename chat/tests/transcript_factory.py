@@ -48,6 +48,7 @@ def make_exchange(
         session=session,
         role=ChatMessage.Role.USER,
         content=question,
+        channel=session.channel,  # as chat.turns records it
         created_at=at,
         client_message_id=f"q-{n}",
     )
