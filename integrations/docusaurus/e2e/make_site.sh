@@ -3,7 +3,7 @@
 # current one, where the intro page differs) and two locales (en, fr; the intro translated),
 # with this repository's plugin installed from `npm pack`, as a docs team would.
 #
-# usage: make_site.sh CHAT_API_ORIGIN
+# usage: [SITE_URL=http://127.0.0.1:PORT] make_site.sh CHAT_API_ORIGIN
 # The site lives in $DOCUSAURUS_SITE_DIR (default /tmp/plugin-docusaurus/site), outside the
 # repository, because `npm install` takes a while. Prints the build folder.
 set -euo pipefail
@@ -70,8 +70,17 @@ PY
   touch "$site/.versioned"
 fi
 
-if [ "$(cat "$site/build/.chat-api" 2>/dev/null)" != "$api" ]; then
-  (cd "$site" && CHAT_API="$api" npm run build) >&2
-  printf '%s' "$api" > "$site/build/.chat-api"
+config="$site/docusaurus.config.js"
+if ! grep -q 'process.env.SITE_URL' "$config"; then
+  # The site's own address (Docusaurus' `url`) comes from the environment, so the test can
+  # serve the build on any free port and every manifest URL opens there.
+  sed -i "s|^  url: '\(.*\)',|  url: process.env.SITE_URL \|\| '\1',|" "$config"
+  grep -q 'process.env.SITE_URL' "$config" || { echo "cannot set url in $config" >&2; exit 1; }
+fi
+
+stamp_build="$api ${SITE_URL:-}"
+if [ "$(cat "$site/build/.chat-api" 2>/dev/null)" != "$stamp_build" ]; then
+  (cd "$site" && CHAT_API="$api" SITE_URL="${SITE_URL:-}" npm run build) >&2
+  printf '%s' "$stamp_build" > "$site/build/.chat-api"
 fi
 echo "$site/build"
