@@ -53,7 +53,7 @@ def site(tmp_path_factory):
     api_port = free_port()
     docs_site = StaticServer(tmp_path_factory.mktemp("empty"))  # bound now: its port goes into the build
     build = build_site(f"http://127.0.0.1:{api_port}", docs_site.origin)
-    docs_site.stop()
+    docs_site.httpd.server_close()  # never started: close the socket, keep the port number
     docs_site = StaticServer(build, port=docs_site.port).start()
     chat = ChatServer(tmp_path_factory.mktemp("plugin") / "data", cors_origins=[docs_site.origin], port=api_port)
     chat.data_dir.mkdir(parents=True, exist_ok=True)
