@@ -14,9 +14,9 @@ from pathlib import Path
 
 from .chunking import Chunk, chunk_page, page_hash
 from .conf import rag_settings
-from .ingestion import IngestReport, Progress, ingest_chunks
 from .exceptions import IngestError
 from .index import SearchIndex
+from .ingestion import IngestReport, Progress, ingest_chunks
 from .site_manifest import SiteManifest, SitePage, read_manifests, site_page
 
 

@@ -9,7 +9,7 @@ from rag.scope import Scope, ScopeCatalog, choose_scope, version_named_in
 from rag.services import answer, retrieve
 from rag.site_ingestion import ingest_site
 from rag.site_manifest import parse_manifest
-from rag.tests.site_factory import manifest, site_page, versioned_site
+from rag.tests.site_factory import site_page, versioned_site
 
 RN_CORPUS = Path(os.environ.get(
     "REACT_NATIVE_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpora" / "react-native"))
