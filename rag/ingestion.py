@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.utils import timezone
 
-from .chunking import Chunk, chunk_page
+from .chunking import Chunk, chunk_page, page_hash
 from .conf import rag_settings
 from .documents import DEFAULT_LOCALE, DocumentError, load_pages
 from .embeddings import EmbeddingStats, embed_texts, model_key
@@ -32,6 +32,17 @@ from .models import IndexedPage
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+DEFAULT_PLUGIN_ID = "default"  # a docs folder is one docs plugin instance: Docusaurus' default id
+
+
+def tag_chunks(chunks: list[Chunk], **extra) -> list[Chunk]:
+    """Add payload fields (docs plugin id, version flags) to a page's chunks and rehash them."""
+    for chunk in chunks:
+        chunk.extra.update(extra)
+    digest = page_hash(chunks)
+    for chunk in chunks:
+        chunk.page_hash = digest
+    return chunks
 
 
 @dataclass
@@ -108,7 +119,7 @@ def ingest_docs(
         raise IngestError(f"{docs_path} has no .md or .mdx pages to index")
     chunks_by_page: dict[str, list[Chunk]] = {}
     for n, page in enumerate(pages, 1):
-        chunks_by_page[page.path] = chunk_page(page)
+        chunks_by_page[page.path] = tag_chunks(chunk_page(page), plugin_id=DEFAULT_PLUGIN_ID)
         if progress:
             progress("parse", n, len(pages))
     report.chunks = sum(len(c) for c in chunks_by_page.values())

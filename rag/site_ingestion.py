@@ -12,25 +12,20 @@ pushes one locale's build never drops the others.
 import time
 from pathlib import Path
 
-from .chunking import Chunk, chunk_page, page_hash
+from .chunking import Chunk, chunk_page
 from .conf import rag_settings
 from .exceptions import IngestError
 from .index import SearchIndex
-from .ingestion import IngestReport, Progress, ingest_chunks
+from .ingestion import IngestReport, Progress, ingest_chunks, tag_chunks
 from .site_manifest import SiteManifest, SitePage, read_manifests, site_page
 
 
 def site_chunks(page: SitePage) -> list[Chunk]:
     """The page's chunks, each carrying the docs plugin id and whether its version is the default."""
-    chunks = chunk_page(site_page(page))
-    extra = {"plugin_id": page.plugin_id, "version_latest": bool(page.version and page.version.is_last),
-             "version_label": page.version.label if page.version else ""}
-    for chunk in chunks:
-        chunk.extra.update(extra)
-    digest = page_hash(chunks)
-    for chunk in chunks:
-        chunk.page_hash = digest
-    return chunks
+    return tag_chunks(
+        chunk_page(site_page(page)), plugin_id=page.plugin_id,
+        version_latest=bool(page.version and page.version.is_last),
+        version_label=page.version.label if page.version else "")
 
 
 def ingest_site(

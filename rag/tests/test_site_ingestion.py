@@ -168,3 +168,11 @@ def test_the_plugin_text_chunks_like_the_markdown_it_was_built_from(tmp_path):
     from_site = site_chunks(parse_manifest(manifest([built])).pages[0])
     fields = lambda c: (c.url, c.title, c.heading, c.anchor, c.text, c.version, c.locale)  # noqa: E731
     assert [fields(c) for c in from_site] == [fields(c) for c in from_md]
+
+
+def test_ingest_docs_chunks_carry_the_default_docs_plugin_id(small_docs):
+    from rag.ingestion import ingest_docs
+
+    ingest_docs(docs_path=small_docs, base_url="https://docs.example.com")
+    stored = get_index().stored_chunks("docs", ["intro.md"])["intro.md"]
+    assert {c.extra["plugin_id"] for c in stored} == {"default"}
