@@ -11,6 +11,10 @@ import json
 
 from django.conf import settings
 
+from rag.conf import rag_settings
+
+INGEST_PATH = "/api/ingest"  # rag.urls: the manifest push has its own, larger limit
+
 
 async def _too_large(send, limit: int) -> None:
     body = json.dumps({"error": {"code": "request_too_large",
@@ -46,6 +50,8 @@ class BodySizeLimit:
 
     async def __call__(self, scope, receive, send):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE if scope["type"] == "http" else None
+        if limit is not None and scope.get("path") == INGEST_PATH:
+            limit = max(limit, int(rag_settings.INGEST_MAX_BYTES))  # manifests are larger
         if limit is None:
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])

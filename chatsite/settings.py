@@ -293,6 +293,11 @@ RAG_QDRANT_TIMEOUT = env_float("QDRANT_TIMEOUT", 5.0)
 RAG_INDEX_DIR = Path(os.environ.get("RAG_INDEX_DIR", DATA_DIR / "index"))
 RAG_COLLECTION = os.environ.get("RAG_COLLECTION", "docs")
 RAG_DOCS_BASE_URL = os.environ.get("DOCS_BASE_URL", "")
+# POST /api/ingest (CI pushes the Docusaurus plugin's manifest): off unless INGEST_TOKEN is set.
+if os.environ.get("INGEST_TOKEN"):
+    RAG_INGEST_TOKEN = os.environ["INGEST_TOKEN"]
+if os.environ.get("INGEST_MAX_BYTES"):
+    RAG_INGEST_MAX_BYTES = env_int("INGEST_MAX_BYTES", 0)
 # Questions scoring below this are answered "not covered by the docs" (docs/quality.md).
 RAG_RELEVANCE_THRESHOLD = env_float("RAG_RELEVANCE_THRESHOLD", 0.3189)
 # With dense embeddings: cosine below this is "not covered" too (unset: measured per model).

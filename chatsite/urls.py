@@ -15,6 +15,7 @@ urlpatterns = [
     path("", TemplateView.as_view(template_name="demo.html"), name="demo"),
     path("", include("chat.urls")),
     path("chatkit", include("chat.chatkit.urls")),
+    path("api/ingest", include("rag.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),

@@ -24,6 +24,10 @@ DEFAULTS = {
     # Cosine threshold for the dense check; None: the value measured for the configured
     # embedding model (rag.relevance.DENSE_THRESHOLDS), 0 turns the check off.
     "DENSE_RELEVANCE_THRESHOLD": None,
+    # POST /api/ingest: the bearer token CI sends ("" = the endpoint is off and answers 404)
+    # and the largest upload accepted (bytes, gzip or not; decompressed at most 10x that).
+    "INGEST_TOKEN": "",
+    "INGEST_MAX_BYTES": 20 * 1024 * 1024,
 }
 
 

@@ -106,6 +106,8 @@ class PageEntry:
     title: str = ""
     version: str = ""
     locale: str = ""
+    plugin_id: str = ""  # docs plugin id, "" for pages from ingest_docs
+    latest: bool = False  # the version is the site's default ("isLast"), from the plugin
 
 
 @dataclass
@@ -416,7 +418,9 @@ class EdgeIndex(SearchIndex):
                 pages={
                     path: PageEntry(page_hash=items[0].page_hash, chunk_count=len(items),
                                     url=items[0].page_url, title=items[0].title,
-                                    version=items[0].version, locale=items[0].locale)
+                                    version=items[0].version, locale=items[0].locale,
+                                    plugin_id=items[0].extra.get("plugin_id", ""),
+                                    latest=bool(items[0].extra.get("version_latest")))
                     for path, items in chunks_by_page.items() if items
                 },
             )
@@ -660,14 +664,16 @@ class ServerIndex(SearchIndex):
         if spec is None:
             return None
         pages: dict[str, PageEntry] = {}
-        fields = ["path", "page_hash", "page_url", "title", "version", "locale"]
+        fields = ["path", "page_hash", "page_url", "title", "version", "locale", "plugin_id",
+                  "version_latest"]
         for record in self._scroll(collection, fields=fields):
             payload = record.payload or {}
             entry = pages.get(payload.get("path"))
             if entry is None:
                 pages[payload.get("path")] = PageEntry(
                     payload.get("page_hash", ""), 1, payload.get("page_url", ""), payload.get("title", ""),
-                    payload.get("version", ""), payload.get("locale", ""))
+                    payload.get("version", ""), payload.get("locale", ""),
+                    payload.get("plugin_id", ""), bool(payload.get("version_latest")))
             else:
                 entry.chunk_count += 1
         return Manifest(spec=spec, pages=pages)

@@ -21,17 +21,28 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.utils import timezone
 
-from .chunking import Chunk, chunk_page
+from .chunking import Chunk, chunk_page, page_hash
 from .conf import rag_settings
 from .documents import DEFAULT_LOCALE, DocumentError, load_pages
 from .embeddings import EmbeddingStats, embed_texts, model_key
 from .exceptions import IngestError
-from .index import Manifest, SearchIndex, WritePlan, get_index
+from .index import Manifest, PageEntry, SearchIndex, WritePlan, get_index
 from .models import IndexedPage
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+DEFAULT_PLUGIN_ID = "default"  # a docs folder is one docs plugin instance: Docusaurus' default id
+
+
+def tag_chunks(chunks: list[Chunk], **extra) -> list[Chunk]:
+    """Add payload fields (docs plugin id, version flags) to a page's chunks and rehash them."""
+    for chunk in chunks:
+        chunk.extra.update(extra)
+    digest = page_hash(chunks)
+    for chunk in chunks:
+        chunk.page_hash = digest
+    return chunks
 
 
 @dataclass
@@ -108,11 +119,35 @@ def ingest_docs(
         raise IngestError(f"{docs_path} has no .md or .mdx pages to index")
     chunks_by_page: dict[str, list[Chunk]] = {}
     for n, page in enumerate(pages, 1):
-        chunks_by_page[page.path] = chunk_page(page)
+        chunks_by_page[page.path] = tag_chunks(chunk_page(page), plugin_id=DEFAULT_PLUGIN_ID)
         if progress:
             progress("parse", n, len(pages))
     report.chunks = sum(len(c) for c in chunks_by_page.values())
+    return ingest_chunks(chunks_by_page=chunks_by_page, report=report, source=str(docs_path.resolve()),
+                         base_url=base_url, prune=prune, dry_run=dry_run, progress=progress,
+                         index=index, started=started)
 
+
+def ingest_chunks(
+    *,
+    chunks_by_page: dict[str, list[Chunk]],
+    report: IngestReport,
+    source: str,
+    base_url: str,
+    prune: bool,
+    dry_run: bool,
+    progress: Progress | None,
+    index: SearchIndex | None,
+    started: float,
+    prunable: Callable[[PageEntry], bool] | None = None,
+) -> IngestReport:
+    """The index side shared by ``ingest_docs`` and ``rag.site.ingest_site``.
+
+    Compares the pages' hashes with the index, writes a new generation when anything changed
+    and syncs ``IndexedPage``. ``prunable`` limits which indexed pages missing from
+    ``chunks_by_page`` may be deleted (a French-only push must not prune English pages).
+    """
+    collection = report.collection
     index = index or get_index()
     report.backend = index.backend
     manifest: Manifest | None = index.manifest(collection)
@@ -132,7 +167,7 @@ def ingest_docs(
             report.updated_paths.append(path)
         else:
             report.unchanged += 1
-    gone = sorted(set(indexed) - set(chunks_by_page))
+    gone = sorted(p for p in set(indexed) - set(chunks_by_page) if prunable is None or prunable(indexed[p]))
     if prune:
         report.deleted_paths = gone
     else:
@@ -161,7 +196,7 @@ def ingest_docs(
             changed=set(report.added_paths) | set(report.updated_paths),
             deleted=set(report.deleted_paths),
             rebuild=bool(report.rebuilt),
-            docs_path=str(docs_path.resolve()),
+            docs_path=source,
             base_url=base_url,
         )
         index.write(collection, plan, embed=embed)
@@ -173,7 +208,7 @@ def ingest_docs(
         _sync_pages(collection, manifest)
     report.elapsed = time.monotonic() - started
     logger.info(
-        "ingest_docs %s: added=%d updated=%d deleted=%d unchanged=%d chunks=%d embedding_calls=%d %.1fs",
+        "ingest %s: added=%d updated=%d deleted=%d unchanged=%d chunks=%d embedding_calls=%d %.1fs",
         collection, report.added, report.updated, report.deleted, report.unchanged, report.chunks,
         report.embedding_calls, report.elapsed,
     )

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 from . import sparse
 from .conf import rag_settings
-from .documents import CURRENT_VERSION
 
 logger = logging.getLogger(__name__)
 
@@ -241,53 +240,5 @@ def prefer_page(hits: list, page_url: str | None) -> list:
     return preferred + [h for h in hits if h not in preferred]
 
 
-_LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
-_VERSION = re.compile(r"^(next|current|v?\d+(\.\d+)*(\.x)?)$")
-
-
-@dataclass(frozen=True)
-class Scope:
-    version: str | None = None
-    locale: str | None = None
-
-
-def scope_from_page_url(page_url: str | None, route_base_path: str = "/docs") -> Scope:
-    """Version and locale named in a Docusaurus docs URL; None for what the URL leaves out.
-
-    ``next`` is the current (unreleased) docs, stored as version ``current``.
-    """
-    if not page_url:
-        return Scope()
-    segments = [s for s in urlsplit(page_url).path.split("/") if s]
-    base = [s for s in route_base_path.split("/") if s]
-    locale = None
-    if segments and _LOCALE.match(segments[0]) and segments[1:1 + len(base)] == base:
-        locale, segments = segments[0], segments[1:]
-    if base and segments[: len(base)] != base:
-        return Scope(locale=locale)
-    rest = segments[len(base):]
-    version = rest[0] if len(rest) > 1 and _VERSION.match(rest[0]) else None
-    if version == "next":
-        version = CURRENT_VERSION
-    return Scope(version=version, locale=locale)
-
-
-def scope_for_page(page_url: str | None, stats: CorpusStats | None) -> Scope:
-    """The version and locale to search for a reader on ``page_url``.
-
-    An indexed page knows its own version and locale (the URL alone cannot tell the newest
-    release at ``/docs/x`` from unversioned docs). Otherwise the URL's segments decide, and
-    only for values the index holds, so an unknown segment never empties the results.
-    """
-    if not page_url:
-        return Scope()
-    if stats and stats.pages:
-        known = stats.pages.get(_page(page_url))
-        if known:
-            return Scope(version=known[0] or None, locale=known[1] or None)
-        parsed = scope_from_page_url(page_url)
-        versions = {v for v, _ in stats.pages.values()}
-        locales = {loc for _, loc in stats.pages.values()}
-        return Scope(version=parsed.version if parsed.version in versions else None,
-                     locale=parsed.locale if parsed.locale in locales else None)
-    return scope_from_page_url(page_url)
+# Moved to rag.scope; re-exported for existing imports.
+from .scope import Scope, scope_for_page, scope_from_page_url  # noqa: E402,F401

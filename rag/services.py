@@ -34,13 +34,12 @@ from .generation import (
 from .relevance import (
     RELEVANCE_HITS,
     Decision,
-    Scope,
     corpus_stats,
     decide,
     prefer_page,
-    scope_for_page,
 )
 from .rewrite import rewrite_query
+from .scope import Scope, ScopeChoice, choose_scope_for
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +67,8 @@ class Retrieval:
     decision: Decision | None = None
     failed: bool = False
     retrieval_ms: int = 0
+    scope: Scope = field(default_factory=Scope)  # the version/locale searched
+    scope_notice: str = ""  # said to the reader when the answer comes from a fallback version
 
     @property
     def refused(self) -> bool:
@@ -95,24 +96,33 @@ def _search(**kwargs):
 
 
 async def retrieve(*, question: str, history: list[dict] | None = None, page_url: str | None = None,
-                   collection: str | None = None, k: int = SEARCH_K) -> Retrieval:
-    """Rewrite, search (scoped, page-preferred) and decide; never raises on index failures."""
+                   collection: str | None = None, k: int = SEARCH_K,
+                   scope_choice: ScopeChoice | None = None) -> Retrieval:
+    """Rewrite, search (scoped, page-preferred) and decide; never raises on index failures.
+
+    The scope is one docs version and locale (``rag.scope.choose_scope``); when it has
+    nothing relevant the search is redone in the fallback (default) version, with a notice.
+    """
     history = history or []
     rewritten = await rewrite_query(question=question, history=history)
     result = Retrieval(query=rewritten.query, rewrite=rewritten.method)
     started = time.monotonic()
     stats = await asyncio.to_thread(corpus_stats, collection) if page_url else None
-    scope = scope_for_page(page_url, stats)
+    choice = scope_choice or await asyncio.to_thread(
+        choose_scope_for, question=question, page_url=page_url, collection=collection)
+    scope = result.scope = choice.scope
     try:
         found = await asyncio.to_thread(
             _search, query=rewritten.query, k=k, collection=collection,
             version=scope.version, locale=scope.locale,
         )
-        if not found.hits and (scope.version or scope.locale):
-            # The page's version/locale is not indexed: search everything rather than nothing.
-            scope = Scope()
+        if not found.hits and choice.fallback:
+            return await _fallback(question, history, page_url, collection, k, choice)
+        if not found.hits and scope.locale:
+            # Not translated: the same version in any locale rather than nothing.
+            scope = result.scope = Scope(version=scope.version)
             found = await asyncio.to_thread(_search, query=rewritten.query, k=k,
-                                            collection=collection)
+                                            collection=collection, version=scope.version)
         hits = list(found.hits)
         if getattr(found, "mode", "sparse") == "hybrid":
             # The relevance decision is calibrated on the sparse ranking; fused (RRF) order
@@ -137,6 +147,8 @@ async def retrieve(*, question: str, history: list[dict] | None = None, page_url
         result.decision = await asyncio.to_thread(
             decide, question=question, query=rewritten.query,
             hits=prefer_page(relevance_hits, page_url), collection=collection, stats=stats)
+    if result.refused and choice.fallback and result.decision.reason != "injection":
+        return await _fallback(question, history, page_url, collection, k, choice)
     logger.info(
         "rag.retrieve hits=%d refused=%s reason=%s score=%.3f rewrite=%s scope=%s/%s ms=%d",
         len(result.hits), result.refused,
@@ -144,6 +156,20 @@ async def retrieve(*, question: str, history: list[dict] | None = None, page_url
         result.decision.score if result.decision else 0.0, result.rewrite,
         scope.version or "-", scope.locale or "-", result.retrieval_ms,
     )
+    return result
+
+
+async def _fallback(question, history, page_url, collection, k, choice: ScopeChoice) -> Retrieval:
+    """Retrieve again in the fallback version; the reader is told which version answers."""
+    result = await retrieve(question=question, history=history, page_url=page_url,
+                            collection=collection, k=k,
+                            scope_choice=ScopeChoice(choice.fallback, "fallback"))
+    if result.hits and not result.refused:
+        wanted = choice.scope.version
+        result.scope_notice = (
+            f"The docs of version {wanted} have nothing on this; this answer is from the docs of"
+            f" version {result.scope.version}." if wanted else
+            f"This answer is from the docs of version {result.scope.version}.")
     return result
 
 
@@ -204,6 +230,8 @@ async def answer_stream(*, question: str, history: list[dict] | None = None,
     sources = [] if retrieved.failed else sources_for(retrieved)
     refused = retrieved.refused
     yield AnswerEvent("sources", {"sources": sources, "refused": refused})
+    if retrieved.scope_notice:
+        yield AnswerEvent("notice", {"code": "version_fallback", "message": retrieved.scope_notice})
 
     online = llm_configured()
     if retrieved.failed:
