@@ -170,6 +170,19 @@ async def test_offline_answer_quotes_the_docs_and_cites_real_sources(docs):
         assert f"[{n}]" in text
 
 
+async def test_offline_sources_are_numbered_as_the_answer_cites_them(docs):
+    events = await _events(question="How do I switch back to real timers?", history=[])
+    sources = events[0].data["sources"]
+    text = _text(events)
+    assert [s["n"] for s in sources] == list(range(1, len(sources) + 1))
+    assert events[-1].data["cited"] == [s["n"] for s in sources]
+    positions = [text.index(f"[{s['n']}]") for s in sources]
+    assert positions == sorted(positions)  # [1] comes first, then [2] ...
+    for source in sources:  # each number heads the quote of the section it names
+        line = next(line for line in text.splitlines() if line.endswith(f"** [{source['n']}]"))
+        assert line.startswith(f"**{source['title']}")
+
+
 async def test_offline_follow_up_uses_the_history_to_find_the_page(docs):
     history = [
         {"role": "user", "content": "How do I make my tests run in a browser-like environment?"},
@@ -326,4 +339,4 @@ async def test_offline_answer_streams_in_non_empty_pieces_that_join_to_the_text(
     events = await _events(question="How do I switch back to real timers?", history=[])
     deltas = [e.data["text"] for e in events if e.kind == "delta"]
     assert len(deltas) > 1 and all(deltas)
-    assert "".join(deltas).startswith("Here is what the documentation says:\n\n")
+    assert "".join(deltas).startswith("**")  # the best section's title, then its quote
