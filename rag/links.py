@@ -197,3 +197,12 @@ def _is_definition(line: str, definitions: dict[str, str]) -> bool:
     """Definitions are folded into the links that use them, so their lines go."""
     match = _REFERENCE.match(line)
     return bool(match and match.group("label").strip().lower() in definitions)
+
+
+
+def without_origin(text: str, page_url: str) -> str:
+    """``text`` with the scheme and host of ``page_url`` removed from the URLs in it."""
+    parts = urlsplit(page_url or "")
+    if not parts.scheme or not parts.netloc:
+        return text
+    return text.replace(f"{parts.scheme}://{parts.netloc}", "")
