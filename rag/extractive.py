@@ -31,7 +31,7 @@ MAX_CHUNKS = 6
 # Rank prior: a chunk's score is divided by (1 + RANK_DECAY * rank).
 RANK_DECAY = 0.25
 # Prose characters quoted from the best section (code blocks come on top, see MAX_CODE_CHARS).
-SECTION_CHARS = 900
+SECTION_CHARS = 1200
 # Supporting passages from other sections, and how well they must match (share of the best
 # block's score).
 MAX_SUPPORTING = 2

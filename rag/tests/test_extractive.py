@@ -2,6 +2,7 @@
 
 from rag.extractive import (
     MAX_SUPPORTING,
+    SECTION_CHARS,
     extractive_answer,
     reflow,
     refusal_text,
@@ -24,17 +25,14 @@ Unrelated paragraph about colors in the terminal output."""
 WATCH = """Watch files for changes and rerun tests related to changed files.
 Use `--watchAll` to rerun all tests instead."""
 
-TIMERS = """Fake timers replace the global timer functions with implementations that you can
-drive by hand, so a test never waits for real time to pass. Each test file gets its own
-clock, and nothing leaks between files. This paragraph goes on for a while to be longer
-than any budget for a section's lead, with more words about clocks, intervals, dates and
-the event loop, about microtasks and macrotasks, about why tests should be deterministic,
-and about how the clock interacts with promises, async functions and the node runtime, and
-about the legacy implementation that older projects may still use, and about the modern
-one, which is based on a well known library, and which is the default one now anyway.
-It
-keeps going with more words about fake clocks so that the paragraph is clearly too long
-to be quoted whole, whatever the budget for a section is set to in the module today.
+FILLER = ("More words about clocks, intervals, dates and the event loop follow here,\n"
+          "wrapped the way authors wrap their lines. ")
+TIMERS = (
+    "Fake timers replace the global timer functions with implementations that you can\n"
+    "drive by hand, so a test never waits for real time to pass. "
+    + FILLER * (SECTION_CHARS // len(FILLER) + 1)
+    + "The modern implementation is the default one now anyway."
+    + """
 
 The test below drives the clock by hand and restores it afterwards, in this order: first
 fake timers are installed, then the callback is scheduled, then the clock runs forward.
@@ -46,6 +44,7 @@ jest.advanceTimersByTime(1000);
 ```
 
 To restore the real timers, call `jest.useRealTimers()` at the end of the test."""
+)
 
 
 def _sources():
@@ -98,7 +97,7 @@ def test_a_long_lead_paragraph_is_cut_to_its_first_sentences():
     answer = extractive_answer(query="restore the real timers useRealTimers", sources=sources)
     assert "jest.useRealTimers()" in answer.text
     assert "Fake timers replace the global timer functions" in answer.text
-    assert "which is the default one now anyway" not in answer.text
+    assert "the default one now anyway" not in answer.text
 
 
 def test_soft_wrapped_lines_are_reflowed_into_one_paragraph():
