@@ -94,8 +94,7 @@ class LinkResolver:
 def _normalized_url(url: str) -> str:
     url = url.split("#", 1)[0]
     for suffix in (".mdx", ".md"):
-        if url.endswith(suffix):
-            url = url[: -len(suffix)]
+        url = url.removesuffix(suffix)
     return url.rstrip("/")
 
 
