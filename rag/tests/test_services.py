@@ -41,6 +41,7 @@ advance time with `jest.advanceTimersByTime(ms)` or run every pending timer with
 ## Restore real timers
 
 Call `jest.useRealTimers()` to switch the remaining tests back to the real timer functions.
+It undoes [that](#enable-fake-timers) (as [here](./timers.md)).
 """,
     "environment.md": """---
 id: test-environment
@@ -181,6 +182,13 @@ async def test_offline_sources_are_numbered_as_the_answer_cites_them(docs):
     for source in sources:  # each number heads the quote of the section it names
         line = next(line for line in text.splitlines() if line.endswith(f"** [{source['n']}]"))
         assert line.startswith(f"**{source['title']}")
+
+
+async def test_links_in_an_offline_answer_are_absolute_site_urls(docs):
+    text = _text(await _events(question="How do I switch back to real timers?", history=[]))
+    assert f"[that]({BASE_URL}/docs/timer-mocks#enable-fake-timers)" in text
+    assert f"[here]({BASE_URL}/docs/timer-mocks)" in text
+    assert "](./" not in text and "](#" not in text
 
 
 async def test_offline_follow_up_uses_the_history_to_find_the_page(docs):
