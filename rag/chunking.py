@@ -19,10 +19,11 @@ import uuid
 from dataclasses import asdict, dataclass, field
 
 from .documents import Page, Section
+from .links import without_origin
 from .sparse import TOKENIZER_VERSION
 
 # Bump when chunking or payload changes, so every page counts as changed once.
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2
 TARGET_WORDS = 320
 MAX_WORDS = 420
 MIN_WORDS = 40
@@ -53,8 +54,11 @@ class Chunk:
 
     @property
     def index_text(self) -> str:
-        """What the sparse and dense vectors are computed from."""
-        return f"{self.breadcrumb}\n\n{self.text}"
+        """What the sparse and dense vectors are computed from. Links to the site's own pages
+        are indexed by their path (``/docs/api/store#subscribe``), as they were written
+        before ingestion made them absolute: the site's host would match "docs", "example" …
+        in every linking chunk, while the path names the page it points to."""
+        return f"{self.breadcrumb}\n\n{without_origin(self.text, self.page_url)}"
 
     def payload(self) -> dict:
         data = asdict(self)

@@ -26,6 +26,8 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
+from .links import rewrite_links
+
 logger = logging.getLogger(__name__)
 
 DOC_SUFFIXES = (".md", ".mdx")
@@ -548,4 +550,5 @@ def load_pages(
         )
         if page is not None:
             pages.append(page)
+    rewrite_links(pages, base_url=base_url)  # once every page's URL is known
     return pages

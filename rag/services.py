@@ -215,6 +215,16 @@ def _chunks(retrieved: Retrieval, sources: list[dict]) -> list[dict]:
     ]
 
 
+def cited_sources(sources: list[dict], cited: list[int]) -> list[dict]:
+    """The sources an offline answer quotes, renumbered in order of appearance from 1.
+
+    ``cited[i]`` is the original number of the source the answer calls ``[i + 1]``; the
+    client's list then matches the answer's numbers, and uncited context is not shown.
+    """
+    by_n = {s["n"]: s for s in sources}
+    return [{**by_n[n], "n": number} for number, n in enumerate(cited, 1)]
+
+
 def _pieces(text: str) -> list[str]:
     """An offline answer streamed in paragraph-sized deltas (joined they are the text)."""
     return [piece for piece in re.findall(r"[^\n]*\n*", text) if piece]
@@ -229,11 +239,16 @@ async def answer_stream(*, question: str, history: list[dict] | None = None,
                                collection=collection)
     sources = [] if retrieved.failed else sources_for(retrieved)
     refused = retrieved.refused
+    online = llm_configured()
+    offline = None
+    if not (online or refused or retrieved.failed):
+        # Built before the sources go out, so they can be numbered as the answer cites them.
+        offline = extractive_answer(query=retrieved.query, sources=_chunks(retrieved, sources))
+        sources = cited_sources(sources, offline.cited)
     yield AnswerEvent("sources", {"sources": sources, "refused": refused})
     if retrieved.scope_notice:
         yield AnswerEvent("notice", {"code": "version_fallback", "message": retrieved.scope_notice})
 
-    online = llm_configured()
     if retrieved.failed:
         yield AnswerEvent("notice", {
             "code": "retrieval_unavailable",
@@ -256,10 +271,10 @@ async def answer_stream(*, question: str, history: list[dict] | None = None,
             "code": "offline_mode",
             "message": "No language model is configured: the answer quotes the documentation.",
         })
-        text, cited = extractive_answer(query=retrieved.query, sources=_chunks(retrieved, sources))
-        for piece in _pieces(text):
+        for piece in _pieces(offline.text):
             yield AnswerEvent("delta", {"text": piece})
-        yield AnswerEvent("done", {**done, "model": OFFLINE_MODEL, "cited": sorted(cited)})
+        yield AnswerEvent("done", {**done, "model": OFFLINE_MODEL,
+                                   "cited": [s["n"] for s in sources]})
         return
 
     chunks = None if retrieved.failed else _chunks(retrieved, sources)

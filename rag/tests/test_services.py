@@ -41,6 +41,7 @@ advance time with `jest.advanceTimersByTime(ms)` or run every pending timer with
 ## Restore real timers
 
 Call `jest.useRealTimers()` to switch the remaining tests back to the real timer functions.
+It undoes [that](#enable-fake-timers) (as [here](./timers.md)).
 """,
     "environment.md": """---
 id: test-environment
@@ -168,6 +169,26 @@ async def test_offline_answer_quotes_the_docs_and_cites_real_sources(docs):
     assert done["cited"] and set(done["cited"]) <= {s["n"] for s in sources}
     for n in done["cited"]:
         assert f"[{n}]" in text
+
+
+async def test_offline_sources_are_numbered_as_the_answer_cites_them(docs):
+    events = await _events(question="How do I switch back to real timers?", history=[])
+    sources = events[0].data["sources"]
+    text = _text(events)
+    assert [s["n"] for s in sources] == list(range(1, len(sources) + 1))
+    assert events[-1].data["cited"] == [s["n"] for s in sources]
+    positions = [text.index(f"[{s['n']}]") for s in sources]
+    assert positions == sorted(positions)  # [1] comes first, then [2] ...
+    for source in sources:  # each number heads the quote of the section it names
+        line = next(line for line in text.splitlines() if line.endswith(f"** [{source['n']}]"))
+        assert line.startswith(f"**{source['title']}")
+
+
+async def test_links_in_an_offline_answer_are_absolute_site_urls(docs):
+    text = _text(await _events(question="How do I switch back to real timers?", history=[]))
+    assert f"[that]({BASE_URL}/docs/timer-mocks#enable-fake-timers)" in text
+    assert f"[here]({BASE_URL}/docs/timer-mocks)" in text
+    assert "](./" not in text and "](#" not in text
 
 
 async def test_offline_follow_up_uses_the_history_to_find_the_page(docs):
@@ -326,4 +347,4 @@ async def test_offline_answer_streams_in_non_empty_pieces_that_join_to_the_text(
     events = await _events(question="How do I switch back to real timers?", history=[])
     deltas = [e.data["text"] for e in events if e.kind == "delta"]
     assert len(deltas) > 1 and all(deltas)
-    assert "".join(deltas).startswith("Here is what the documentation says:\n\n")
+    assert "".join(deltas).startswith("**")  # the best section's title, then its quote
