@@ -276,6 +276,8 @@ RAG_DENSE_RELEVANCE_THRESHOLD = (
     env_float("RAG_DENSE_RELEVANCE_THRESHOLD", 0.0)
     if os.environ.get("RAG_DENSE_RELEVANCE_THRESHOLD") else None
 )
+# rag_eval --conversation runs through the chat turn; the chat app provides the runner.
+RAG_CONVERSATION_RUNNER = "chat.evaluation.conversation_session"
 
 # LLM
 # No OPENAI_API_KEY: offline mode, extractive answers quoting the docs with their sources.

@@ -24,6 +24,9 @@ DEFAULTS = {
     # Cosine threshold for the dense check; None: the value measured for the configured
     # embedding model (rag.relevance.DENSE_THRESHOLDS), 0 turns the check off.
     "DENSE_RELEVANCE_THRESHOLD": None,
+    # Dotted path of the async context manager that runs rag_eval's conversation mode through
+    # the chat turn (the chat app provides it; rag does not import chat). "" turns it off.
+    "CONVERSATION_RUNNER": "",
 }
 
 

@@ -30,6 +30,14 @@ _ANAPHORA = re.compile(
     r"what about|how about|and)\b",
     re.IGNORECASE,
 )
+# Narrower than _ANAPHORA: words that make a question lean on the conversation even when its
+# own words retrieve something ("How do I use it with ESLint?", "and for yarn?"). "that",
+# "one" and "and" inside a sentence are too common in standalone questions to count.
+_REFERS_BACK = re.compile(
+    r"^\W*(and|or|but|also|what about|how about|then|same)\b"
+    r"|\b(it|its|this|these|those|them|they|the same|instead|else|that one|the other)\b",
+    re.IGNORECASE,
+)
 _CODE_SPAN = re.compile(r"`([^`\n]{1,80})`")
 
 
@@ -41,6 +49,11 @@ class Rewrite:
 
 def is_standalone(question: str) -> bool:
     return len(set(tokenize(question))) >= STANDALONE_TERMS and not _ANAPHORA.search(question)
+
+
+def refers_back(question: str) -> bool:
+    """Whether the question points at earlier turns (a pronoun, "what about…", "instead")."""
+    return bool(_REFERS_BACK.search(question))
 
 
 def _last(history: list[dict], role: str) -> str:
