@@ -15,6 +15,7 @@ import time
 from dataclasses import asdict, dataclass
 
 from .conf import rag_settings
+from .documents import CURRENT_VERSION
 from .embeddings import embed_query, model_key
 from .exceptions import EmbeddingError, RetrievalUnavailable
 from .index import SearchIndex, get_index, index_status
@@ -100,8 +101,14 @@ def search(
         raise
     except Exception as exc:  # anything else from an engine is still "unavailable"
         raise RetrievalUnavailable(f"search failed ({type(exc).__name__}: {exc})") from exc
+    hits = [_hit(p) for p in points]
+    # Equal scores (the same text in two docs versions, say) come back in whatever order the
+    # engine found them; a fixed order keeps answers and evaluations repeatable: the current
+    # docs first, then by path and position.
+    hits.sort(key=lambda h: (-round(h.score, 6), h.version not in ("", CURRENT_VERSION), h.path,
+                             h.chunk_id))
     return SearchResult(
-        hits=[_hit(p) for p in points],
+        hits=hits,
         elapsed_ms=(time.perf_counter() - started) * 1000,
         mode="hybrid" if dense is not None else "sparse",
     )

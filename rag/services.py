@@ -101,15 +101,17 @@ def _search(**kwargs):
 RETRIEVAL_PROBE: ContextVar[list | None] = ContextVar("rag_retrieval_probe", default=None)
 PROBE_K: ContextVar[int | None] = ContextVar("rag_probe_k", default=None)
 FUSION_RRF_K = 60
+FUSE_FOLLOWUPS = True
+REWRITE_WEIGHT = 4.0
 
 
-def _fuse(*rankings: list) -> list:
-    """Reciprocal-rank fusion of hit lists (a chunk found by several lists adds up)."""
+def _fuse(*rankings: tuple[list, float]) -> list:
+    """Weighted reciprocal-rank fusion of (hits, weight) lists; a chunk in several adds up."""
     scores: dict[str, float] = {}
     first: dict[str, object] = {}
-    for hits in rankings:
+    for hits, weight in rankings:
         for rank, hit in enumerate(hits, 1):
-            scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + 1.0 / (FUSION_RRF_K + rank)
+            scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + weight / (FUSION_RRF_K + rank)
             first.setdefault(hit.chunk_id, hit)
     return [first[c] for c in sorted(scores, key=lambda c: -scores[c])]
 
@@ -134,8 +136,10 @@ async def _own_words(*, question: str, rewritten: str, hits: list, relevance_hit
     if not refers_back(question):
         result.query, result.rewrite = question, "kept"
         return alone, alone
+    if not FUSE_FOLLOWUPS:
+        return hits, relevance_hits
     result.rewrite += "+fused"
-    return _fuse(alone, hits)[:k], relevance_hits
+    return _fuse((alone, 1.0), (hits, REWRITE_WEIGHT))[:k], relevance_hits
 
 
 async def retrieve(*, question: str, history: list[dict] | None = None, page_url: str | None = None,

@@ -93,7 +93,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["k"] < 1:
             raise CommandError("--k must be at least 1.")
-        runs = self._corpora(options)
+        runs = self._runs = self._corpora(options)
         injection_ids = {i.strip() for i in options["injection_ids"].split(",") if i.strip()} or None
         answers = {"yes": True, "no": False}.get(options["answers"], clients.llm_configured())
         baseline = self._baseline_wanted(options["baseline"])
@@ -198,7 +198,8 @@ class Command(BaseCommand):
                 status += " (refused)" if result.refused else ""
             else:
                 status = "refused" if result.refusal_correct else "ANSWERED"
-            self.stderr.write(f"[{run.name} {number}/{total}] {result.id} {status}")
+            label = f"{run.name} " if len(self._runs) > 1 else ""
+            self.stderr.write(f"[{label}{number}/{total}] {result.id} {status}")
 
         async def go():
             report = await evaluate(run.items, prefix=run.prefix, collection=collection,
