@@ -270,7 +270,9 @@ RAG_INDEX_DIR = Path(os.environ.get("RAG_INDEX_DIR", DATA_DIR / "index"))
 RAG_COLLECTION = os.environ.get("RAG_COLLECTION", "docs")
 RAG_DOCS_BASE_URL = os.environ.get("DOCS_BASE_URL", "")
 # Questions scoring below this are answered "not covered by the docs" (docs/quality.md).
-RAG_RELEVANCE_THRESHOLD = env_float("RAG_RELEVANCE_THRESHOLD", 0.3189)
+# Unset: each index's own threshold, calibrated at ingestion.
+if os.environ.get("RAG_RELEVANCE_THRESHOLD"):
+    RAG_RELEVANCE_THRESHOLD = env_float("RAG_RELEVANCE_THRESHOLD", 0.0)
 # With dense embeddings: cosine below this is "not covered" too (unset: measured per model).
 RAG_DENSE_RELEVANCE_THRESHOLD = (
     env_float("RAG_DENSE_RELEVANCE_THRESHOLD", 0.0)

@@ -19,8 +19,9 @@ DEFAULTS = {
     "LLM_TIMEOUT": 60.0,
     "MAX_TOKENS": 800,
     # Below this relevance score (rag.relevance.relevance_score) a question counts as not
-    # covered by the docs; calibrated on the Jest set, see docs/quality.md.
-    "RELEVANCE_THRESHOLD": 0.3189,
+    # covered by the docs. None: the threshold each index calibrates on its own corpus at
+    # ingestion (rag.calibration, docs/quality.md); a number pins one for every index.
+    "RELEVANCE_THRESHOLD": None,
     # Cosine threshold for the dense check; None: the value measured for the configured
     # embedding model (rag.relevance.DENSE_THRESHOLDS), 0 turns the check off.
     "DENSE_RELEVANCE_THRESHOLD": None,

@@ -1,8 +1,9 @@
 """Decisions about retrieved hits: covered or not, which page to prefer, which scope to search.
 
 - ``decide``: whether the hits answer the question at all. The main signal is relevance
-  (see ``relevance_score``) against a threshold calibrated on the Jest question set
-  (docs/quality.md); prompt-injection phrasing is refused as an extra layer.
+  (see ``relevance_score``) against the threshold calibrated for this index at ingestion
+  (``rag.calibration``); a question naming something the docs barely mention and the hits do
+  not contain is refused too, and prompt-injection phrasing is refused as an extra layer.
 - ``prefer_page``: the page the user is reading moves up when it is relevant.
 - ``scope_from_page_url``: Docusaurus version and locale from the page's URL
   (``/docs/next/...``, ``/fr/docs/...``, ``/docs/2.x/...``).
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from . import sparse
+from .calibration import FALLBACK_THRESHOLD, Calibration, calibrate
 from .conf import rag_settings
 from .documents import CURRENT_VERSION
 
@@ -51,7 +53,8 @@ def looks_like_injection(text: str) -> bool:
 @dataclass(frozen=True)
 class Decision:
     refused: bool
-    reason: str  # "covered" | "no_hits" | "below_threshold" | "below_dense_threshold" | "injection"
+    reason: str  # "covered" | "no_hits" | "below_threshold" | "unknown_subject" |
+    #              "below_dense_threshold" | "injection"
     score: float  # sparse relevance score
     dense_score: float | None = None  # best cosine similarity, when a dense check ran
 
@@ -65,6 +68,8 @@ class CorpusStats:
     df: dict[int, int]  # term index → number of chunks containing the term
     # page path (URL path, no trailing slash) → (version, locale), for scoping by page_url
     pages: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # rag.calibration.Calibration of this index (None: not calibrated, the fallback applies)
+    calibration: object = None
 
     def idf(self, term: int) -> float:
         return sparse.idf(self.documents, self.df.get(term, 0))
@@ -113,7 +118,12 @@ def corpus_stats(collection: str | None = None) -> CorpusStats | None:
                     df.update({sparse.term_index(t) for t in terms})
         pages = {_page(entry.url): (entry.version, entry.locale)
                  for entry in manifest.pages.values() if entry.url}
-        stats = CorpusStats(documents=documents, df=dict(df), pages=pages)
+        calibration = Calibration.from_dict(index.calibration(collection))
+        if calibration is None:  # not kept by this backend: measure it on the stored chunks
+            chunks = [c for cs in index.stored_chunks(collection, list(manifest.pages)).values()
+                      for c in cs]
+            calibration = calibrate(chunks, documents=documents, df=dict(df))
+        stats = CorpusStats(documents=documents, df=dict(df), pages=pages, calibration=calibration)
         with _stats_lock:
             _stats_cache.clear()
             _stats_cache[key] = (now, stats)
@@ -151,6 +161,45 @@ def relevance_score(*, query: str, hits, stats: CorpusStats) -> float:
     # across corpora of different sizes (IDF grows with the log of the chunk count).
     unit = sparse.idf(stats.documents, 0) * (sparse.BM25_K1 + 1)
     return best / math.sqrt(mass * unit) if mass > 0 and unit > 0 else 0.0
+
+
+def relevance_threshold(stats: CorpusStats | None) -> float:
+    """RAG_RELEVANCE_THRESHOLD when a site pins one, else this index's calibrated value."""
+    configured = rag_settings.RELEVANCE_THRESHOLD
+    if configured is not None:
+        return float(configured)
+    calibration = getattr(stats, "calibration", None)
+    return float(calibration.threshold) if calibration is not None else FALLBACK_THRESHOLD
+
+
+# A product or API name: Capitalised (Zustand, PostgreSQL, SwiftUI, QueryClient), not at the
+# start of a sentence. lowerCamel names are left out: users paste their own identifiers
+# (``setPizzaCount``), which the docs cannot contain.
+_NAME = re.compile(r"\b[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*\b")
+# "The docs barely mention it": in at most this many chunks (two versions of one mention).
+RARE_NAME_CHUNKS = 2
+SUBJECT_HITS = 5
+
+
+def unknown_subject(*, question: str, hits, stats: CorpusStats) -> bool:
+    """Whether the question names something the docs barely mention and the hits lack.
+
+    "How do I persist a Zustand store with its persist middleware?" on the Redux docs matches
+    persist/store/middleware well, so its relevance score is high; but Zustand appears in one
+    chunk of the whole corpus and in none of the hits: the docs do not cover it.
+    """
+    text = " ".join(_index_text(h.title, h.heading_path, h.text) for h in hits[:SUBJECT_HITS]).lower()
+    for match in _NAME.finditer(question):
+        before = question[:match.start()].rstrip()
+        if not before or before[-1] in ".?!:;([\"'`":
+            continue  # sentence start: capitalised anyway
+        name = match.group(0)
+        terms = sparse.tokenize(name)
+        if not terms or name.lower() in text:
+            continue
+        if stats.df.get(sparse.term_index(terms[0]), 0) <= RARE_NAME_CHUNKS:
+            return True
+    return False
 
 
 # Cosine thresholds measured for embedding models on the Jest set (docs/quality.md); a
@@ -209,8 +258,10 @@ def decide(*, question: str, query: str | None = None, hits, collection: str | N
     if stats is None:
         return Decision(False, "covered", 0.0)  # cannot judge: answer rather than refuse
     score = relevance_score(query=query, hits=hits, stats=stats)
-    if score < float(rag_settings.RELEVANCE_THRESHOLD):
+    if score < relevance_threshold(stats):
         return Decision(True, "below_threshold", score)
+    if unknown_subject(question=question, hits=hits, stats=stats):
+        return Decision(True, "unknown_subject", score)
     threshold = dense_threshold()
     if threshold > 0:
         cosine = dense_relevance(query=query, hits=hits)
