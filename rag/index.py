@@ -401,10 +401,12 @@ class EdgeIndex(SearchIndex):
                 for name in PAYLOAD_KEYWORDS:
                     shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Keyword))
                 document_frequency: Counter = Counter()
+                encoded: list[SparseVector] = []
                 for start in range(0, len(chunks), UPSERT_BATCH):
                     points = []
                     for offset, chunk in enumerate(chunks[start:start + UPSERT_BATCH]):
-                        indices, values = _sparse_parts(encode_document(chunk.index_text))
+                        encoded.append(encode_document(chunk.index_text))
+                        indices, values = _sparse_parts(encoded[-1])
                         document_frequency.update(indices)
                         vector = {SPARSE: q.SparseVector(indices, values)}
                         if vectors:
@@ -425,7 +427,8 @@ class EdgeIndex(SearchIndex):
             from .calibration import calibrate
 
             terms = sorted(document_frequency)
-            calibration = calibrate(chunks, documents=len(chunks), df=dict(document_frequency))
+            calibration = calibrate(chunks, documents=len(chunks), df=dict(document_frequency),
+                                    vectors=encoded)
             _atomic_write(target / "stats.json", json.dumps(
                 {"documents": len(chunks), "terms": terms,
                  "df": [document_frequency[t] for t in terms],

@@ -146,14 +146,22 @@ def relevance_score(*, query: str, hits, stats: CorpusStats) -> float:
     which lets any long question pass); it was the best of the normalisations measured on the
     Jest set (docs/quality.md), and is dimensionless, so it carries over to other corpora.
     """
+    if not hits:
+        return 0.0
+    documents = [sparse.encode_document(_index_text(h.title, h.heading_path, h.text))
+                 for h in hits[:RELEVANCE_HITS]]
+    return relevance_of_vectors(query=query, documents=documents, stats=stats)
+
+
+def relevance_of_vectors(*, query: str, documents: list, stats: CorpusStats) -> float:
+    """``relevance_score`` over already encoded hit vectors (rag.calibration reuses them)."""
     query_vector = sparse.encode_query(query)
-    if not query_vector.indices or not hits:
+    if not query_vector.indices or not documents:
         return 0.0
     weights = dict(zip(query_vector.indices, query_vector.values))
     mass = sum(w * stats.idf(t) * (sparse.BM25_K1 + 1) for t, w in weights.items())
     best = 0.0
-    for hit in hits[:RELEVANCE_HITS]:
-        document = sparse.encode_document(_index_text(hit.title, hit.heading_path, hit.text))
+    for document in documents[:RELEVANCE_HITS]:
         score = sum(weights[t] * stats.idf(t) * v
                     for t, v in zip(document.indices, document.values) if t in weights)
         best = max(best, score)

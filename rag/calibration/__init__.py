@@ -100,17 +100,16 @@ def _quantile(values: list[float], q: float) -> float:
 class _Scorer:
     """The index's sparse ranking (BM25 documents × IDF-weighted query), in memory."""
 
-    def __init__(self, docs: list[_Doc], documents: int, df: dict[int, int]):
-        self.docs = docs
+    def __init__(self, vectors: list, documents: int, df: dict[int, int]):
+        self.vectors = vectors
         self.documents = documents
         self.df = df
         self.postings: dict[int, list[tuple[int, float]]] = defaultdict(list)
-        for n, doc in enumerate(docs):
-            vector = sparse.encode_document(_index_text(doc))
+        for n, vector in enumerate(vectors):
             for term, value in zip(vector.indices, vector.values):
                 self.postings[term].append((n, value))
 
-    def top(self, query: str, k: int = RELEVANCE_HITS) -> list[_Doc]:
+    def top(self, query: str, k: int = RELEVANCE_HITS) -> list:
         vector = sparse.encode_query(query)
         scores: dict[int, float] = defaultdict(float)
         for term, weight in zip(vector.indices, vector.values):
@@ -118,23 +117,30 @@ class _Scorer:
             for n, value in self.postings.get(term, ()):
                 scores[n] += weight * idf * value
         best = sorted(scores, key=lambda n: -scores[n])[:k]
-        return [self.docs[n] for n in best]
+        return [self.vectors[n] for n in best]
 
 
 def _index_text(doc: _Doc) -> str:
     return f"{' > '.join([doc.title or '', *(doc.heading_path or [])])}\n\n{doc.text or ''}"
 
 
-def calibrate(chunks, *, documents: int, df: dict[int, int]) -> Calibration:
-    """The threshold for an index holding ``chunks`` (anything with title/heading_path/text)."""
-    from ..relevance import CorpusStats, relevance_score
+def calibrate(chunks, *, documents: int, df: dict[int, int], vectors: list | None = None) -> Calibration:
+    """The threshold for an index holding ``chunks`` (anything with title/heading_path/text).
+
+    ``vectors``: the chunks' sparse document vectors when the caller has them already
+    (ingestion does), which saves encoding the corpus a second time.
+    """
+    from ..relevance import CorpusStats, relevance_of_vectors
 
     docs = [_Doc(c.title, list(c.heading_path or []), c.text) for c in chunks]
+    if vectors is None:
+        vectors = [sparse.encode_document(_index_text(d)) for d in docs]
     stats = CorpusStats(documents=documents, df=df)
-    scorer = _Scorer(docs, documents, df)
+    scorer = _Scorer(vectors, documents, df)
 
     def scores(questions) -> list[float]:
-        return [relevance_score(query=q, hits=scorer.top(q), stats=stats) for q in questions]
+        return [relevance_of_vectors(query=q, documents=scorer.top(q), stats=stats)
+                for q in questions]
 
     offtopic = scores(offtopic_questions())
     own = scores(heading_questions(docs))
