@@ -24,6 +24,13 @@ from .sparse import encode_query
 logger = logging.getLogger(__name__)
 
 MAX_K = 100
+# Page-level evidence: a chunk gains this share of the scores of its page's next-best
+# chunks among the candidates (at most PAGE_EVIDENCE_CHUNKS of them), so a page that
+# answers from several sections outranks one lucky sentence elsewhere. 0 turns it off.
+PAGE_EVIDENCE = 0.1
+PAGE_EVIDENCE_CHUNKS = 2
+# Candidates fetched to judge page evidence, whatever k the caller wants.
+CANDIDATES = 30
 
 __all__ = ["Hit", "SearchResult", "index_status", "search"]
 
@@ -63,6 +70,21 @@ def _hit(point) -> Hit:
     )
 
 
+def _with_page_evidence(hits: list[Hit]) -> list[Hit]:
+    """Hits re-ranked by their own score plus a share of their page's other best chunks."""
+    by_page: dict[str, list[float]] = {}
+    for hit in hits:
+        by_page.setdefault(hit.path, []).append(hit.score)
+    boosted = []
+    for position, hit in enumerate(hits):
+        others = sorted(by_page[hit.path], reverse=True)
+        others.remove(hit.score)
+        bonus = PAGE_EVIDENCE * sum(others[:PAGE_EVIDENCE_CHUNKS])
+        boosted.append((-(hit.score + bonus), position, hit))
+    boosted.sort(key=lambda item: item[:2])
+    return [hit for _, _, hit in boosted]
+
+
 def search(
     *,
     query: str,
@@ -95,7 +117,8 @@ def search(
         except EmbeddingError as exc:
             logger.warning("query embedding failed, searching sparse only: %s", exc)
     try:
-        points = index.query(collection, sparse=sparse, dense=dense, limit=k,
+        points = index.query(collection, sparse=sparse, dense=dense,
+                             limit=max(k, CANDIDATES) if PAGE_EVIDENCE else k,
                              version=version, locale=locale)
     except RetrievalUnavailable:
         raise
@@ -107,8 +130,10 @@ def search(
     # docs first, then by path and position.
     hits.sort(key=lambda h: (-round(h.score, 6), h.version not in ("", CURRENT_VERSION), h.path,
                              h.chunk_id))
+    if PAGE_EVIDENCE:
+        hits = _with_page_evidence(hits)
     return SearchResult(
-        hits=hits,
+        hits=hits[:k],
         elapsed_ms=(time.perf_counter() - started) * 1000,
         mode="hybrid" if dense is not None else "sparse",
     )
