@@ -143,8 +143,8 @@ class Command(BaseCommand):
             if not (options["docs"] and options["questions"]):
                 raise CommandError("--docs and --questions go together (or use --corpus DIR).")
             docs = Path(options["docs"]).expanduser()
-            pairs.append((docs.resolve().parent.name or "docs", docs,
-                          Path(options["questions"]).expanduser()))
+            questions = Path(options["questions"]).expanduser()
+            pairs.append((questions.resolve().parent.name or "docs", docs, questions))
         if not pairs:
             raise CommandError("Give --corpus DIR (repeatable) or --docs and --questions.")
         runs, names = [], set()
