@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from asgiref.sync import sync_to_async
+
 from rag.evaluation import TurnOutcome
 from rag.services import RETRIEVAL_PROBE
 

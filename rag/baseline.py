@@ -29,10 +29,12 @@ class BaselineIndex:
 
     def ranked_paths(self, question: str, limit: int = 10) -> list[str]:
         """Page paths (relative to the docs folder) best first, for the question as typed."""
+        from lunr.exceptions import BaseLunrException
+
         query = _QUERY_SYNTAX.sub(" ", question)
         try:
             results = self.index.search(query)
-        except Exception:  # lunr raises on queries it cannot parse: a search box shows nothing
+        except BaseLunrException:  # a query lunr cannot parse: a search box shows nothing
             return []
         return [r["ref"] for r in results[:limit]]
 

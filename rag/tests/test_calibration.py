@@ -4,7 +4,12 @@ from dataclasses import replace
 
 import pytest
 
-from rag.calibration import Calibration, calibrate, heading_questions, offtopic_questions
+from rag.calibration import (
+    Calibration,
+    calibrate,
+    heading_questions,
+    offtopic_questions,
+)
 from rag.relevance import corpus_stats, decide, relevance_threshold, unknown_subject
 from rag.sparse import encode_document
 from rag.tests.test_relevance import HITS, STATS, _hit, _stats
