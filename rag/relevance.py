@@ -108,21 +108,23 @@ def corpus_stats(collection: str | None = None) -> CorpusStats | None:
         saved = index.term_stats(collection)
         if saved is not None:
             documents, df = saved
-        else:  # not kept by this backend: count them from the stored chunks
-            df: Counter = Counter()
-            documents = 0
-            for chunks in index.stored_chunks(collection, list(manifest.pages)).values():
-                for chunk in chunks:
-                    documents += 1
-                    terms = sparse.tokenize(_index_text(chunk.title, chunk.heading_path, chunk.text))
-                    df.update({sparse.term_index(t) for t in terms})
-        pages = {_page(entry.url): (entry.version, entry.locale)
-                 for entry in manifest.pages.values() if entry.url}
         calibration = Calibration.from_dict(index.calibration(collection))
-        if calibration is None:  # not kept by this backend: measure it on the stored chunks
+        if saved is None or calibration is None:
+            # Not kept by this backend (Qdrant server): count and calibrate from the stored
+            # chunks, encoding each once (the result is cached, see above).
             chunks = [c for cs in index.stored_chunks(collection, list(manifest.pages)).values()
                       for c in cs]
-            calibration = calibrate(chunks, documents=documents, df=dict(df))
+            vectors = [sparse.encode_document(_index_text(c.title, c.heading_path, c.text))
+                       for c in chunks]
+            if saved is None:
+                df: Counter = Counter()
+                for vector in vectors:
+                    df.update(vector.indices)
+                documents = len(chunks)
+            if calibration is None:
+                calibration = calibrate(chunks, documents=documents, df=dict(df), vectors=vectors)
+        pages = {_page(entry.url): (entry.version, entry.locale)
+                 for entry in manifest.pages.values() if entry.url}
         stats = CorpusStats(documents=documents, df=dict(df), pages=pages, calibration=calibration)
         with _stats_lock:
             _stats_cache.clear()

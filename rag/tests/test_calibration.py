@@ -95,3 +95,21 @@ def test_names_the_hits_contain_or_users_own_identifiers_are_not_unknown_subject
     assert not unknown_subject(question="Why does my setPizzaCount action rerun tests?",
                                hits=HITS, stats=STATS)
     assert not unknown_subject(question="Zustand? How do I rerun tests?", hits=HITS, stats=STATS)
+
+
+@pytest.mark.django_db
+def test_a_backend_that_keeps_no_statistics_gets_the_same_ones_from_its_stored_chunks(
+        small_docs, monkeypatch):
+    from rag import relevance
+    from rag.clients import get_search_index
+    from rag.ingestion import ingest_docs
+
+    ingest_docs(docs_path=small_docs, base_url="https://docs.example.test")
+    saved = corpus_stats()
+    index = get_search_index()
+    monkeypatch.setattr(type(index), "term_stats", lambda self, collection: None)
+    monkeypatch.setattr(type(index), "calibration", lambda self, collection: None)
+    relevance._stats_cache.clear()
+    counted = corpus_stats()
+    assert (counted.documents, counted.df) == (saved.documents, saved.df)
+    assert counted.calibration == saved.calibration
