@@ -5,8 +5,8 @@
 # rag/tests/corpora. Each corpus has floors just under what docs/quality.md records, so a
 # change that helps one corpus and hurts another fails here. The conversation run (every
 # single question in ONE chat session) must stay within 0.02 of the standalone recall@5.
-# Uses a throwaway database and index. About 1-2 minutes on two shared cores (the ingestion
-# and the conversation run dominate; one corpus alone takes 3-10 s on an idle machine).
+# Uses a throwaway database and index. About 20 s on an idle two-core machine (2-5 s per
+# corpus, ingestion included), up to 2 minutes when the cores are shared.
 # Usage: bash bench/quality_floor.sh [path/to/corpora]   (default ../shared/corpora)
 set -euo pipefail
 cd "$(dirname "$0")/.."
