@@ -299,12 +299,16 @@ if os.environ.get("INGEST_TOKEN"):
 if os.environ.get("INGEST_MAX_BYTES"):
     RAG_INGEST_MAX_BYTES = env_int("INGEST_MAX_BYTES", 0)
 # Questions scoring below this are answered "not covered by the docs" (docs/quality.md).
-RAG_RELEVANCE_THRESHOLD = env_float("RAG_RELEVANCE_THRESHOLD", 0.3189)
+# Unset: each index's own threshold, calibrated at ingestion.
+if os.environ.get("RAG_RELEVANCE_THRESHOLD"):
+    RAG_RELEVANCE_THRESHOLD = env_float("RAG_RELEVANCE_THRESHOLD", 0.0)
 # With dense embeddings: cosine below this is "not covered" too (unset: measured per model).
 RAG_DENSE_RELEVANCE_THRESHOLD = (
     env_float("RAG_DENSE_RELEVANCE_THRESHOLD", 0.0)
     if os.environ.get("RAG_DENSE_RELEVANCE_THRESHOLD") else None
 )
+# rag_eval --conversation runs through the chat turn; the chat app provides the runner.
+RAG_CONVERSATION_RUNNER = "chat.evaluation.conversation_session"
 
 # LLM
 # No OPENAI_API_KEY: offline mode, extractive answers quoting the docs with their sources.

@@ -19,8 +19,9 @@ DEFAULTS = {
     "LLM_TIMEOUT": 60.0,
     "MAX_TOKENS": 800,
     # Below this relevance score (rag.relevance.relevance_score) a question counts as not
-    # covered by the docs; calibrated on the Jest set, see docs/quality.md.
-    "RELEVANCE_THRESHOLD": 0.3189,
+    # covered by the docs. None: the threshold each index calibrates on its own corpus at
+    # ingestion (rag.calibration, docs/quality.md); a number pins one for every index.
+    "RELEVANCE_THRESHOLD": None,
     # Cosine threshold for the dense check; None: the value measured for the configured
     # embedding model (rag.relevance.DENSE_THRESHOLDS), 0 turns the check off.
     "DENSE_RELEVANCE_THRESHOLD": None,
@@ -28,6 +29,9 @@ DEFAULTS = {
     # and the largest upload accepted (bytes, gzip or not; decompressed at most 10x that).
     "INGEST_TOKEN": "",
     "INGEST_MAX_BYTES": 20 * 1024 * 1024,
+    # Dotted path of the async context manager that runs rag_eval's conversation mode through
+    # the chat turn (the chat app provides it; rag does not import chat). "" turns it off.
+    "CONVERSATION_RUNNER": "",
 }
 
 

@@ -182,6 +182,10 @@ class SearchIndex:
         """(chunk count, document frequency per sparse term) saved at ingestion, if kept."""
         return None
 
+    def calibration(self, collection: str) -> dict | None:
+        """The relevance calibration saved at ingestion (rag.calibration), if kept."""
+        return None
+
     def write(self, collection: str, plan: WritePlan, *, embed: Embedder) -> None:
         raise NotImplementedError
 
@@ -320,6 +324,16 @@ class EdgeIndex(SearchIndex):
             return None  # built before statistics were kept: the caller computes them
         return data["documents"], dict(zip(data["terms"], data["df"], strict=True))
 
+    def calibration(self, collection):
+        generation = self.current_generation(collection)
+        if generation is None:
+            return None
+        try:
+            data = json.loads((self.collection_dir(collection) / generation / "stats.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data.get("calibration")
+
     def stored_chunks(self, collection, paths):
         wanted = set(paths)
         found: dict[str, list[Chunk]] = {}
@@ -389,10 +403,12 @@ class EdgeIndex(SearchIndex):
                 for name in PAYLOAD_KEYWORDS:
                     shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Keyword))
                 document_frequency: Counter = Counter()
+                encoded: list[SparseVector] = []
                 for start in range(0, len(chunks), UPSERT_BATCH):
                     points = []
                     for offset, chunk in enumerate(chunks[start:start + UPSERT_BATCH]):
-                        indices, values = _sparse_parts(encode_document(chunk.index_text))
+                        encoded.append(encode_document(chunk.index_text))
+                        indices, values = _sparse_parts(encoded[-1])
                         document_frequency.update(indices)
                         vector = {SPARSE: q.SparseVector(indices, values)}
                         if vectors:
@@ -408,11 +424,17 @@ class EdgeIndex(SearchIndex):
             with (target / "chunks.jsonl").open("w", encoding="utf-8") as handle:
                 for chunk in chunks:
                     handle.write(json.dumps(chunk.payload(), ensure_ascii=False) + "\n")
-            # Term statistics for the relevance decision, so the server never rebuilds them.
+            # Term statistics and the "not covered" calibration for the relevance decision,
+            # so the server never rebuilds them.
+            from .calibration import calibrate
+
             terms = sorted(document_frequency)
+            calibration = calibrate(chunks, documents=len(chunks), df=dict(document_frequency),
+                                    vectors=encoded)
             _atomic_write(target / "stats.json", json.dumps(
                 {"documents": len(chunks), "terms": terms,
-                 "df": [document_frequency[t] for t in terms]}))
+                 "df": [document_frequency[t] for t in terms],
+                 "calibration": calibration.to_dict()}))
             manifest = Manifest(
                 spec=spec, docs_path=plan.docs_path, base_url=plan.base_url, built_at=time.time(),
                 pages={

@@ -1,8 +1,9 @@
 """Decisions about retrieved hits: covered or not, which page to prefer, which scope to search.
 
 - ``decide``: whether the hits answer the question at all. The main signal is relevance
-  (see ``relevance_score``) against a threshold calibrated on the Jest question set
-  (docs/quality.md); prompt-injection phrasing is refused as an extra layer.
+  (see ``relevance_score``) against the threshold calibrated for this index at ingestion
+  (``rag.calibration``); a question naming something the docs barely mention and the hits do
+  not contain is refused too, and prompt-injection phrasing is refused as an extra layer.
 - ``prefer_page``: the page the user is reading moves up when it is relevant.
 - ``scope_from_page_url``: Docusaurus version and locale from the page's URL
   (``/docs/next/...``, ``/fr/docs/...``, ``/docs/2.x/...``).
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from . import sparse
+from .calibration import FALLBACK_THRESHOLD, Calibration, calibrate
 from .conf import rag_settings
 
 logger = logging.getLogger(__name__)
@@ -50,7 +52,8 @@ def looks_like_injection(text: str) -> bool:
 @dataclass(frozen=True)
 class Decision:
     refused: bool
-    reason: str  # "covered" | "no_hits" | "below_threshold" | "below_dense_threshold" | "injection"
+    reason: str  # "covered" | "no_hits" | "below_threshold" | "unknown_subject" |
+    #              "below_dense_threshold" | "injection"
     score: float  # sparse relevance score
     dense_score: float | None = None  # best cosine similarity, when a dense check ran
 
@@ -64,6 +67,8 @@ class CorpusStats:
     df: dict[int, int]  # term index → number of chunks containing the term
     # page path (URL path, no trailing slash) → (version, locale), for scoping by page_url
     pages: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # rag.calibration.Calibration of this index (None: not calibrated, the fallback applies)
+    calibration: object = None
 
     def idf(self, term: int) -> float:
         return sparse.idf(self.documents, self.df.get(term, 0))
@@ -102,17 +107,24 @@ def corpus_stats(collection: str | None = None) -> CorpusStats | None:
         saved = index.term_stats(collection)
         if saved is not None:
             documents, df = saved
-        else:  # not kept by this backend: count them from the stored chunks
-            df: Counter = Counter()
-            documents = 0
-            for chunks in index.stored_chunks(collection, list(manifest.pages)).values():
-                for chunk in chunks:
-                    documents += 1
-                    terms = sparse.tokenize(_index_text(chunk.title, chunk.heading_path, chunk.text))
-                    df.update({sparse.term_index(t) for t in terms})
+        calibration = Calibration.from_dict(index.calibration(collection))
+        if saved is None or calibration is None:
+            # Not kept by this backend (Qdrant server): count and calibrate from the stored
+            # chunks, encoding each once (the result is cached, see above).
+            chunks = [c for cs in index.stored_chunks(collection, list(manifest.pages)).values()
+                      for c in cs]
+            vectors = [sparse.encode_document(_index_text(c.title, c.heading_path, c.text))
+                       for c in chunks]
+            if saved is None:
+                df: Counter = Counter()
+                for vector in vectors:
+                    df.update(vector.indices)
+                documents = len(chunks)
+            if calibration is None:
+                calibration = calibrate(chunks, documents=documents, df=dict(df), vectors=vectors)
         pages = {_page(entry.url): (entry.version, entry.locale)
                  for entry in manifest.pages.values() if entry.url}
-        stats = CorpusStats(documents=documents, df=dict(df), pages=pages)
+        stats = CorpusStats(documents=documents, df=dict(df), pages=pages, calibration=calibration)
         with _stats_lock:
             _stats_cache.clear()
             _stats_cache[key] = (now, stats)
@@ -135,14 +147,22 @@ def relevance_score(*, query: str, hits, stats: CorpusStats) -> float:
     which lets any long question pass); it was the best of the normalisations measured on the
     Jest set (docs/quality.md), and is dimensionless, so it carries over to other corpora.
     """
+    if not hits:
+        return 0.0
+    documents = [sparse.encode_document(_index_text(h.title, h.heading_path, h.text))
+                 for h in hits[:RELEVANCE_HITS]]
+    return relevance_of_vectors(query=query, documents=documents, stats=stats)
+
+
+def relevance_of_vectors(*, query: str, documents: list, stats: CorpusStats) -> float:
+    """``relevance_score`` over already encoded hit vectors (rag.calibration reuses them)."""
     query_vector = sparse.encode_query(query)
-    if not query_vector.indices or not hits:
+    if not query_vector.indices or not documents:
         return 0.0
     weights = dict(zip(query_vector.indices, query_vector.values))
     mass = sum(w * stats.idf(t) * (sparse.BM25_K1 + 1) for t, w in weights.items())
     best = 0.0
-    for hit in hits[:RELEVANCE_HITS]:
-        document = sparse.encode_document(_index_text(hit.title, hit.heading_path, hit.text))
+    for document in documents[:RELEVANCE_HITS]:
         score = sum(weights[t] * stats.idf(t) * v
                     for t, v in zip(document.indices, document.values) if t in weights)
         best = max(best, score)
@@ -150,6 +170,45 @@ def relevance_score(*, query: str, hits, stats: CorpusStats) -> float:
     # across corpora of different sizes (IDF grows with the log of the chunk count).
     unit = sparse.idf(stats.documents, 0) * (sparse.BM25_K1 + 1)
     return best / math.sqrt(mass * unit) if mass > 0 and unit > 0 else 0.0
+
+
+def relevance_threshold(stats: CorpusStats | None) -> float:
+    """RAG_RELEVANCE_THRESHOLD when a site pins one, else this index's calibrated value."""
+    configured = rag_settings.RELEVANCE_THRESHOLD
+    if configured is not None:
+        return float(configured)
+    calibration = getattr(stats, "calibration", None)
+    return float(calibration.threshold) if calibration is not None else FALLBACK_THRESHOLD
+
+
+# A product or API name: Capitalised (Zustand, PostgreSQL, SwiftUI, QueryClient), not at the
+# start of a sentence. lowerCamel names are left out: users paste their own identifiers
+# (``setPizzaCount``), which the docs cannot contain.
+_NAME = re.compile(r"\b[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*\b")
+# "The docs barely mention it": in at most this many chunks (two versions of one mention).
+RARE_NAME_CHUNKS = 2
+SUBJECT_HITS = 5
+
+
+def unknown_subject(*, question: str, hits, stats: CorpusStats) -> bool:
+    """Whether the question names something the docs barely mention and the hits lack.
+
+    "How do I persist a Zustand store with its persist middleware?" on the Redux docs matches
+    persist/store/middleware well, so its relevance score is high; but Zustand appears in one
+    chunk of the whole corpus and in none of the hits: the docs do not cover it.
+    """
+    text = " ".join(_index_text(h.title, h.heading_path, h.text) for h in hits[:SUBJECT_HITS]).lower()
+    for match in _NAME.finditer(question):
+        before = question[:match.start()].rstrip()
+        if not before or before[-1] in ".?!:;([\"'`":
+            continue  # sentence start: capitalised anyway
+        name = match.group(0)
+        terms = sparse.tokenize(name)
+        if not terms or name.lower() in text:
+            continue
+        if stats.df.get(sparse.term_index(terms[0]), 0) <= RARE_NAME_CHUNKS:
+            return True
+    return False
 
 
 # Cosine thresholds measured for embedding models on the Jest set (docs/quality.md); a
@@ -208,8 +267,10 @@ def decide(*, question: str, query: str | None = None, hits, collection: str | N
     if stats is None:
         return Decision(False, "covered", 0.0)  # cannot judge: answer rather than refuse
     score = relevance_score(query=query, hits=hits, stats=stats)
-    if score < float(rag_settings.RELEVANCE_THRESHOLD):
+    if score < relevance_threshold(stats):
         return Decision(True, "below_threshold", score)
+    if unknown_subject(question=question, hits=hits, stats=stats):
+        return Decision(True, "unknown_subject", score)
     threshold = dense_threshold()
     if threshold > 0:
         cosine = dense_relevance(query=query, hits=hits)

@@ -15,6 +15,7 @@ import time
 from dataclasses import asdict, dataclass
 
 from .conf import rag_settings
+from .documents import CURRENT_VERSION
 from .embeddings import embed_query, model_key
 from .exceptions import EmbeddingError, RetrievalUnavailable
 from .index import SearchIndex, get_index, index_status
@@ -23,6 +24,13 @@ from .sparse import encode_query
 logger = logging.getLogger(__name__)
 
 MAX_K = 100
+# Page-level evidence: a chunk gains this share of the scores of its page's next-best
+# chunks among the candidates (at most PAGE_EVIDENCE_CHUNKS of them), so a page that
+# answers from several sections outranks one lucky sentence elsewhere. 0 turns it off.
+PAGE_EVIDENCE = 0.1
+PAGE_EVIDENCE_CHUNKS = 2
+# Candidates fetched to judge page evidence, whatever k the caller wants.
+CANDIDATES = 30
 
 __all__ = ["Hit", "SearchResult", "index_status", "search"]
 
@@ -62,6 +70,21 @@ def _hit(point) -> Hit:
     )
 
 
+def _with_page_evidence(hits: list[Hit]) -> list[Hit]:
+    """Hits re-ranked by their own score plus a share of their page's other best chunks."""
+    by_page: dict[str, list[float]] = {}
+    for hit in hits:
+        by_page.setdefault(hit.path, []).append(hit.score)
+    boosted = []
+    for position, hit in enumerate(hits):
+        others = sorted(by_page[hit.path], reverse=True)
+        others.remove(hit.score)
+        bonus = PAGE_EVIDENCE * sum(others[:PAGE_EVIDENCE_CHUNKS])
+        boosted.append((-(hit.score + bonus), position, hit))
+    boosted.sort(key=lambda item: item[:2])
+    return [hit for _, _, hit in boosted]
+
+
 def search(
     *,
     query: str,
@@ -94,14 +117,23 @@ def search(
         except EmbeddingError as exc:
             logger.warning("query embedding failed, searching sparse only: %s", exc)
     try:
-        points = index.query(collection, sparse=sparse, dense=dense, limit=k,
+        points = index.query(collection, sparse=sparse, dense=dense,
+                             limit=max(k, CANDIDATES) if PAGE_EVIDENCE else k,
                              version=version, locale=locale)
     except RetrievalUnavailable:
         raise
     except Exception as exc:  # anything else from an engine is still "unavailable"
         raise RetrievalUnavailable(f"search failed ({type(exc).__name__}: {exc})") from exc
+    hits = [_hit(p) for p in points]
+    # Equal scores (the same text in two docs versions, say) come back in whatever order the
+    # engine found them; a fixed order keeps answers and evaluations repeatable: the current
+    # docs first, then by path and position.
+    hits.sort(key=lambda h: (-round(h.score, 6), h.version not in ("", CURRENT_VERSION), h.path,
+                             h.chunk_id))
+    if PAGE_EVIDENCE:
+        hits = _with_page_evidence(hits)
     return SearchResult(
-        hits=[_hit(p) for p in points],
+        hits=hits[:k],
         elapsed_ms=(time.perf_counter() - started) * 1000,
         mode="hybrid" if dense is not None else "sparse",
     )

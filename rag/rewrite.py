@@ -30,6 +30,25 @@ _ANAPHORA = re.compile(
     r"what about|how about|and)\b",
     re.IGNORECASE,
 )
+# Narrower than _ANAPHORA: what makes a question lean on the conversation even when its own
+# words retrieve something. A connective or "what about" at the start ("and for yarn?"),
+# "instead"/"the same", or a pronoun with almost nothing before it to refer to ("can I run it
+# by hand", "does that also work"). A pronoun after several content words usually points
+# inside the question ("the process never exits, what keeps it alive?"), and "that" after
+# two is usually a relative pronoun ("tests that fail").
+_LEADS_BACK = re.compile(
+    r"^\W*((ok|okay|so|right|thanks|great)\W+)?"
+    r"(and|or|but|also|then|what about|how about|what if|same)\b", re.IGNORECASE)
+_POINTS_BACK = re.compile(r"\b(instead|else|the same|same thing)\W*$", re.IGNORECASE)
+# "that" before an article or a subject is a conjunction ("assert that an error is thrown").
+_CONJUNCTION_THAT = re.compile(r"\s+(a|an|the|my|our|your|his|her|it|i|we|you|they|there|this)\b",
+                               re.IGNORECASE)
+_PRONOUN = re.compile(r"\b(it|its|this|these|those|them|they|there|that)\b", re.IGNORECASE)
+_EXPLETIVE = re.compile(r"\b(is|was|would|will|does|isn't|wouldn't)\s+it\s+"
+                        r"(be|possible|ok|okay|safe|worth|necessary|better|a good|a bad)\b",
+                        re.IGNORECASE)
+PRONOUN_CONTEXT_TERMS = 4
+THAT_CONTEXT_TERMS = 2
 _CODE_SPAN = re.compile(r"`([^`\n]{1,80})`")
 
 
@@ -41,6 +60,23 @@ class Rewrite:
 
 def is_standalone(question: str) -> bool:
     return len(set(tokenize(question))) >= STANDALONE_TERMS and not _ANAPHORA.search(question)
+
+
+def refers_back(question: str) -> bool:
+    """Whether the question points at earlier turns (see _LEADS_BACK / _PRONOUN above)."""
+    if _LEADS_BACK.search(question) or _POINTS_BACK.search(question):
+        return True
+    text = _EXPLETIVE.sub(" ", question)
+    for match in _PRONOUN.finditer(text):
+        before = len(tokenize(text[:match.start()]))
+        word = match.group(1).lower()
+        if word == "there" and not text[match.end():].strip(" ?.!"):
+            return True  # "... in there?"
+        if word == "there" or (word == "that" and _CONJUNCTION_THAT.match(text, match.end())):
+            continue  # "is there a way", "check that the..." are not references
+        if before < (THAT_CONTEXT_TERMS if word == "that" else PRONOUN_CONTEXT_TERMS):
+            return True
+    return False
 
 
 def _last(history: list[dict], role: str) -> str:

@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from .clients import llm_configured
@@ -38,7 +39,7 @@ from .relevance import (
     decide,
     prefer_page,
 )
-from .rewrite import rewrite_query
+from .rewrite import refers_back, rewrite_query
 from .scope import Scope, ScopeChoice, choose_scope_for
 
 logger = logging.getLogger(__name__)
@@ -95,6 +96,53 @@ def _search(**kwargs):
     return retrieval.search(**kwargs)
 
 
+# rag_eval's conversation mode drives the real chat API and reads here what each turn
+# retrieved (and asks for a deeper ranking, so recall@5 sees five distinct pages); unset in
+# production, where it costs one ContextVar lookup.
+RETRIEVAL_PROBE: ContextVar[list | None] = ContextVar("rag_retrieval_probe", default=None)
+PROBE_K: ContextVar[int | None] = ContextVar("rag_probe_k", default=None)
+FUSION_RRF_K = 60
+FUSE_FOLLOWUPS = True
+REWRITE_WEIGHT = 4.0
+
+
+def _fuse(*rankings: tuple[list, float]) -> list:
+    """Weighted reciprocal-rank fusion of (hits, weight) lists; a chunk in several adds up."""
+    scores: dict[str, float] = {}
+    first: dict[str, object] = {}
+    for hits, weight in rankings:
+        for rank, hit in enumerate(hits, 1):
+            scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + weight / (FUSION_RRF_K + rank)
+            first.setdefault(hit.chunk_id, hit)
+    return [first[c] for c in sorted(scores, key=lambda c: -scores[c])]
+
+
+async def _own_words(*, question: str, rewritten: str, hits: list, relevance_hits: list,
+                     scope: Scope, k: int, collection, page_url, stats, result) -> tuple[list, list]:
+    """The hits to use when the query was rewritten from history.
+
+    The question as asked is searched too (same scope). Its own results win when they are
+    relevant and it does not point back at the conversation ("it", "what about…"): a new
+    topic in a long chat must not inherit the old one. When it points back, both rankings
+    are fused; when it retrieves nothing relevant alone, the rewrite decides.
+    """
+    alone = list((await asyncio.to_thread(
+        _search, query=question, k=k, collection=collection,
+        version=scope.version, locale=scope.locale)).hits)
+    decision = await asyncio.to_thread(
+        decide, question=question, query=question, hits=prefer_page(alone, page_url),
+        collection=collection, stats=stats)
+    if decision.refused:
+        return hits, relevance_hits
+    if not refers_back(question):
+        result.query, result.rewrite = question, "kept"
+        return alone, alone
+    if not FUSE_FOLLOWUPS:
+        return hits, relevance_hits
+    result.rewrite += "+fused"
+    return _fuse((alone, 1.0), (hits, REWRITE_WEIGHT))[:k], relevance_hits
+
+
 async def retrieve(*, question: str, history: list[dict] | None = None, page_url: str | None = None,
                    collection: str | None = None, k: int = SEARCH_K,
                    scope_choice: ScopeChoice | None = None) -> Retrieval:
@@ -104,6 +152,7 @@ async def retrieve(*, question: str, history: list[dict] | None = None, page_url
     nothing relevant the search is redone in the fallback (default) version, with a notice.
     """
     history = history or []
+    k = PROBE_K.get() or k
     rewritten = await rewrite_query(question=question, history=history)
     result = Retrieval(query=rewritten.query, rewrite=rewritten.method)
     started = time.monotonic()
@@ -132,6 +181,11 @@ async def retrieve(*, question: str, history: list[dict] | None = None, page_url
                 version=scope.version, locale=scope.locale, sparse_only=True)).hits)
         else:
             relevance_hits = hits
+        if rewritten.query != question:
+            hits, relevance_hits = await _own_words(
+                question=question, rewritten=rewritten.query, hits=hits,
+                relevance_hits=relevance_hits, scope=scope, k=k, collection=collection,
+                page_url=page_url, stats=stats, result=result)
     except RetrievalUnavailable as exc:
         logger.warning("retrieval unavailable: %s", exc)
         result.failed = True
@@ -145,7 +199,7 @@ async def retrieve(*, question: str, history: list[dict] | None = None, page_url
     if not result.failed:
         # Corpus statistics may have to be read from the index: keep it off the event loop.
         result.decision = await asyncio.to_thread(
-            decide, question=question, query=rewritten.query,
+            decide, question=question, query=result.query,
             hits=prefer_page(relevance_hits, page_url), collection=collection, stats=stats)
     if result.refused and choice.fallback and result.decision.reason != "injection":
         return await _fallback(question, history, page_url, collection, k, choice)
@@ -156,6 +210,9 @@ async def retrieve(*, question: str, history: list[dict] | None = None, page_url
         result.decision.score if result.decision else 0.0, result.rewrite,
         scope.version or "-", scope.locale or "-", result.retrieval_ms,
     )
+    probe = RETRIEVAL_PROBE.get()
+    if probe is not None:
+        probe.append(result)
     return result
 
 

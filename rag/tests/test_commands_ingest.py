@@ -86,6 +86,16 @@ def test_rag_search_json_output(small_docs):
     assert len(data["hits"]) <= 3
 
 
+def test_rag_search_reports_the_index_calibrated_relevance_threshold(small_docs):
+    run("ingest_docs", str(small_docs), "--base-url", BASE)
+    data = json.loads(run("rag_search", "walrus build", "--json"))
+    relevance = data["relevance"]
+    assert relevance["source"] == "calibrated"
+    assert relevance["threshold"] == relevance["calibration"]["threshold"]
+    assert relevance["covered"] in (True, False) and relevance["score"] is not None
+    assert "relevance threshold" in run("rag_search", "walrus build")
+
+
 def test_rag_search_on_a_separate_collection(small_docs, tmp_path):
     run("ingest_docs", str(small_docs), "--base-url", BASE, "--collection", "eval")
     assert json.loads(run("rag_search", "walrus", "--json", "--collection", "eval"))["hits"]

@@ -154,3 +154,57 @@ def test_jest_corpus_meets_the_offline_quality_floors(settings):
                   "--min-recall", "0.95", "--min-mrr", "0.85", "--min-refusal", "0.8",
                   "--max-wrong-refusal", "0.05")
     assert "recall@5" in out
+
+
+@pytest.mark.django_db
+def test_expected_paths_relative_to_the_docs_parent_are_found_from_another_folder(corpus):
+    elsewhere = corpus / "sets"
+    elsewhere.mkdir()
+    questions = _write(elsewhere, QUESTIONS)  # "docs/cli.md" is relative to the docs' parent
+    out, _ = _run("--docs", str(corpus / "docs"), "--questions", str(questions), "--json",
+                  "--baseline", "no")
+    assert json.loads(out)["metrics"]["all"]["recall@5"] == 1.0
+
+
+@pytest.mark.django_db
+def test_a_set_whose_expected_files_all_are_missing_stops_with_a_clear_error(corpus):
+    wrong = [{**q, "expected": [f"website/{e}" for e in q["expected"]]} for q in QUESTIONS]
+    questions = _write(corpus, wrong)
+    with pytest.raises(CommandError, match="none of the 3 expected files"):
+        _run("--docs", str(corpus / "docs"), "--questions", str(questions))
+
+
+@pytest.mark.django_db
+def test_several_corpora_are_reported_apart_with_a_macro_average_and_the_baseline(corpus, tmp_path):
+    _write(corpus, QUESTIONS)
+    second = tmp_path / "second"
+    (second / "docs").mkdir(parents=True)
+    for name, text in PAGES.items():
+        (second / "docs" / name).write_text(text, encoding="utf-8")
+    _write(second, QUESTIONS[:2] + QUESTIONS[3:4])
+    out, _ = _run("--corpus", str(corpus), "--corpus", str(second), "--json")
+    report = json.loads(out)
+    assert set(report["corpora"]) == {corpus.name, "second"}
+    assert report["corpora"]["second"]["metrics"]["all"]["items"] == 2
+    macro = report["macro"]["recall@5"]
+    assert macro["corpora"] == 2 and macro["min"] <= macro["mean"] <= macro["max"]
+    baseline = report["corpora"]["second"]["metrics"]["baseline"]
+    assert 0.0 <= baseline["recall@5"] <= 1.0 and "baseline_mrr@10" in report["macro"]
+    out, _ = _run("--corpus", str(corpus), "--corpus", str(second))
+    assert "macro average over 2 corpora" in out and "lunr baseline" in out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_conversation_mode_asks_every_question_in_one_chat_session(corpus):
+    from chat.models import ChatSession
+
+    questions = _write(corpus, QUESTIONS)
+    out, _ = _run("--docs", str(corpus / "docs"), "--questions", str(questions), "--json",
+                  "--conversation", "--baseline", "no", "--max-conversation-gap", "0.02")
+    conversation = json.loads(out)["metrics"]["conversation"]
+    assert conversation["items"] == 2  # the single questions, one after another
+    assert [t["id"] for t in conversation["turns"]] == ["q1", "q2"]
+    assert conversation["recall@5"] == 1.0
+    # The second question stands on its own: the first one's topic is not searched with it.
+    assert conversation["turns"][1]["rewrite"] == "kept"
+    assert ChatSession.objects.count() == 0  # the evaluation session is deleted afterwards

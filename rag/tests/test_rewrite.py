@@ -1,6 +1,8 @@
 """Follow-up questions rewritten into standalone search queries."""
 
-from rag.rewrite import offline_rewrite, rewrite_query
+import pytest
+
+from rag.rewrite import offline_rewrite, refers_back, rewrite_query
 from rag.sparse import encode_query, term_index
 
 HISTORY = [
@@ -59,3 +61,27 @@ async def test_a_hanging_llm_falls_back_to_the_offline_rewrite(llm, monkeypatch)
     llm.hang = True
     result = await rewrite_query(question="what about for a single file?", history=HISTORY)
     assert result.method == "offline"
+
+
+@pytest.mark.parametrize("question", [
+    "what about for a single file?",
+    "and how do I switch back for the remaining tests?",
+    "ok. and the OAuth login flow, anything extra?",
+    "can I run it by hand from the terminal?",
+    "does that also work for layout animations?",
+    "How do I use it together with ESLint?",
+])
+def test_questions_that_lean_on_earlier_turns_refer_back(question):
+    assert refers_back(question)
+
+
+@pytest.mark.parametrize("question", [
+    "What's the weather today?",
+    "How do I run only the tests that fail?",
+    "How do I assert that an async function rejects?",
+    "Jest finishes but the process never exits. What is keeping it alive?",
+    "Is there a way to record snapshots inline?",
+    "Would it be a bad idea to use several stores?",
+])
+def test_questions_that_stand_alone_do_not_refer_back(question):
+    assert not refers_back(question)

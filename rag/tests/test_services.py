@@ -202,6 +202,19 @@ async def test_offline_follow_up_uses_the_history_to_find_the_page(docs):
     assert "@jest-environment" in result.text
 
 
+async def test_a_new_topic_in_a_conversation_is_searched_in_its_own_words(docs):
+    from rag.services import retrieve
+
+    history = [
+        {"role": "user", "content": "How do I make my tests run in a browser-like environment?"},
+        {"role": "assistant", "content": "Set the `testEnvironment` option to `'jsdom'`."},
+    ]
+    retrieved = await retrieve(question="How do I switch back to real timers after fake timers?",
+                               history=history)
+    assert retrieved.rewrite == "kept" and retrieved.query.startswith("How do I switch back")
+    assert retrieved.hits[0].path == "timers.md"
+
+
 async def test_the_page_the_user_is_on_comes_first_when_relevant(docs):
     question = "How do I use fake timers and rerun tests when files change?"
     plain = await answer(question=question, history=[])

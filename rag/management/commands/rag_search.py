@@ -4,7 +4,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from rag.conf import rag_settings
 from rag.exceptions import RetrievalUnavailable
+from rag.relevance import corpus_stats, decide, relevance_threshold
 from rag.retrieval import MAX_K, search
 
 
@@ -30,10 +32,23 @@ class Command(BaseCommand):
                             version=options["docs_version"], locale=options["locale"])
         except RetrievalUnavailable as exc:
             raise CommandError(str(exc)) from exc
+        stats = corpus_stats(options["collection"])
+        decision = decide(question=question, hits=result.hits, collection=options["collection"],
+                          stats=stats) if stats is not None else None
+        calibration = stats.calibration.to_dict() if stats and stats.calibration else None
+        relevance = {
+            "threshold": relevance_threshold(stats),
+            "source": "RAG_RELEVANCE_THRESHOLD" if rag_settings.RELEVANCE_THRESHOLD is not None
+            else ("calibrated" if calibration else "fallback"),
+            "calibration": calibration,
+            "score": round(decision.score, 4) if decision else None,
+            "covered": (not decision.refused) if decision else None,
+            "reason": decision.reason if decision else None,
+        }
         if options["json"]:
             self.stdout.write(json.dumps({
                 "query": question, "mode": result.mode, "elapsed_ms": round(result.elapsed_ms, 2),
-                "hits": [hit.to_dict() for hit in result.hits],
+                "relevance": relevance, "hits": [hit.to_dict() for hit in result.hits],
             }, indent=2, ensure_ascii=False))
             return
         if not result.hits:
@@ -46,3 +61,11 @@ class Command(BaseCommand):
             self.stdout.write(f"   {hit.url}")
             self.stdout.write(f"   {snippet}")
         self.stdout.write(f"{len(result.hits)} hits in {result.elapsed_ms:.1f} ms ({result.mode})")
+        line = f"relevance threshold {relevance['threshold']:.4f} ({relevance['source']}"
+        if calibration:
+            line += (f": off-topic q90 {calibration['offtopic_quantile']:.4f}, own headings q05 "
+                     f"{calibration['heading_quantile']:.4f}")
+        self.stdout.write(line + ")")
+        if decision:
+            verdict = "covered" if not decision.refused else f"not covered ({decision.reason})"
+            self.stdout.write(f"this question: score {decision.score:.4f}, {verdict}")

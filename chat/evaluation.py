@@ -1,0 +1,57 @@
+"""One evaluation conversation through the real chat turn (``rag_eval --conversation``).
+
+``rag_eval`` asks every question of a set one after another in one session, to see whether
+earlier turns leak into later answers (topic stickiness). It must go through the same turn
+path as the API — the session and its stored history, ``chat.turns.turn_start`` /
+``turn_events``, ``rag.services.answer_stream`` — and imports point one way (chat → rag), so
+the runner lives here and the rag command finds it through the ``RAG_CONVERSATION_RUNNER``
+setting. The API's per-IP / per-session rate limits are left out on purpose (they belong to
+the view, and would stall a 40-question conversation); everything below the view is the
+production code. The session is deleted afterwards: an evaluation leaves no chat history.
+"""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from asgiref.sync import sync_to_async
+
+from rag.evaluation import TurnOutcome
+from rag.services import RETRIEVAL_PROBE
+
+from . import turns
+from .models import ChatSession
+
+
+class ConversationTurnFailed(RuntimeError):
+    pass
+
+
+@asynccontextmanager
+async def conversation_session() -> AsyncIterator[Callable[[str], Awaitable[TurnOutcome]]]:
+    """Yields ``ask(question)``: one turn in the same session, returning text and retrieval."""
+    state: dict = {"token": None, "session": None}
+
+    async def ask(question: str) -> TurnOutcome:
+        probe: list = []
+        reset = RETRIEVAL_PROBE.set(probe)
+        try:
+            turn = await turns.turn_start(message=question, session_id=state["token"])
+            parts = []
+            async for event in turns.turn_events(turn):
+                if event.name == "delta":
+                    parts.append(event.data["text"])
+                elif event.name == "error":
+                    raise ConversationTurnFailed(f"{event.data['code']}: {event.data['message']}")
+        finally:
+            RETRIEVAL_PROBE.reset(reset)
+        state["token"], state["session"] = turn.token, turn.session
+        if not probe:
+            raise ConversationTurnFailed("the turn did not retrieve (replayed or not answered)")
+        return TurnOutcome(text="".join(parts), retrieval=probe[-1])
+
+    try:
+        yield ask
+    finally:
+        if state["session"] is not None:
+            await sync_to_async(
+                ChatSession.objects.filter(pk=state["session"].pk).delete)()
