@@ -213,6 +213,7 @@ class ChatViewSet(ChatAPIViewSet):
         turn = await turns.turn_start(
             message=data["message"], session_id=data.get("session_id"),
             client_message_id=data.get("client_message_id"), page_url=data.get("page_url") or "",
+            context=data.get("context") or "",
         )
         events = turns.turn_events(turn)
         if sse.wants_event_stream(request):
@@ -375,3 +376,22 @@ def _rate(data: dict):
                 tokens.log_id(session.token_hash), message.id, message.rating)
     return message
 
+
+
+class StartersViewSet(ChatAPIViewSet):
+    """``GET /chat/starters``: the widget's starter questions, learned from traffic."""
+
+    throttle_classes = [HistoryThrottle]
+
+    @extend_schema(
+        operation_id="chat_starters",
+        summary="Most asked questions answered without refusal (last 30 days)",
+        responses={200: inline_serializer(name="Starters", fields={
+            "starters": serializers.ListField(child=serializers.CharField()),
+        })},
+    )
+    async def list(self, request):
+        starters = await sync_to_async(selectors.popular_questions)()
+        response = Response({"starters": starters})
+        response["Cache-Control"] = f"public, max-age={chat_settings.STARTERS_CACHE_SECONDS}"
+        return response
