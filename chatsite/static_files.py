@@ -26,6 +26,12 @@ async def _read_blocks(file):
         file.close()
 
 
+async def _nothing():
+    """An empty asynchronous body (HEAD, 304)."""
+    return
+    yield
+
+
 class AsyncWhiteNoiseMiddleware(WhiteNoiseMiddleware):
     """``whitenoise.middleware.WhiteNoiseMiddleware`` with asynchronous bodies under ASGI."""
 
@@ -34,7 +40,7 @@ class AsyncWhiteNoiseMiddleware(WhiteNoiseMiddleware):
         if not isinstance(request, ASGIRequest):
             return WhiteNoiseMiddleware.serve(static_file, request)
         response = static_file.get_response(request.method, request.META)
-        body = _read_blocks(response.file) if response.file is not None else ()
+        body = _read_blocks(response.file) if response.file is not None else _nothing()
         http_response = WhiteNoiseFileResponse(body, status=int(response.status))
         del http_response["content-type"]
         for key, value in response.headers:

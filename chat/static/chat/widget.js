@@ -449,7 +449,7 @@ form button{width:44px;height:44px}
           h('textarea', { rows: '1', part: 'input', 'aria-label': t.input, placeholder: t.placeholder }),
           h('button', { type: 'submit', part: 'send', 'aria-label': t.send }, icon('M5 12h14M13 6l6 6-6 6')),
           btn({ part: 'stop', 'data-act': 'stop', 'aria-label': t.stop, hidden: true }, icon('M7 7h10v10H7z')))),
-      btn({ class: 'askbtn', part: 'ask-button', 'data-act': 'ask-about', hidden: true }),
+      btn({ class: 'askbtn', part: 'ask-button', 'data-act': 'ask-about', hidden: true }, t.askThis),
     ];
   };
 
