@@ -13,7 +13,7 @@ ROUTES = [
     ("chat/history", HistoryViewSet, {"post": "append"}, "history"),
     ("chat/history/<str:session_id>", HistoryViewSet, {"get": "retrieve"}, "history-detail"),
     ("chat/feedback", FeedbackViewSet, {"post": "create"}, "feedback"),
-    ("chat/starters", StartersViewSet, {"get": "list"}, "starters"),
+    ("chat/starters", StartersViewSet, {"get": "starters"}, "starters"),
 ]
 
 urlpatterns = []

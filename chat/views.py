@@ -390,7 +390,7 @@ class StartersViewSet(ChatAPIViewSet):
             "starters": serializers.ListField(child=serializers.CharField()),
         })},
     )
-    async def list(self, request):
+    async def starters(self, request):
         starters = await sync_to_async(selectors.popular_questions)()
         response = Response({"starters": starters})
         response["Cache-Control"] = f"public, max-age={chat_settings.STARTERS_CACHE_SECONDS}"
