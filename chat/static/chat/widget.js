@@ -691,7 +691,7 @@ form button{width:44px;height:44px}
       if (isTyping(active)) return;
       e.preventDefault();
       const code = active && active.closest && this.inScope(active) && active.closest('pre');
-      const about = this.selected() || (code && code.textContent);
+      const about = this.selected() || (code && code.innerText);
       this.show();
       if (about) this.quote(about);
     }
@@ -729,7 +729,7 @@ form button{width:44px;height:44px}
       const target = e.composedPath ? e.composedPath()[0] : e.target;
       if (target === this || target === this.$.ask || this.selected()) return;
       const pre = target && target.closest && this.inScope(target) ? target.closest('pre') : null;
-      if (pre) this.about = { text: pre.textContent, rect: () => pre.getBoundingClientRect(), label: this.t.askCode, code: true };
+      if (pre) this.about = { text: pre.innerText, rect: () => pre.getBoundingClientRect(), label: this.t.askCode, code: true };
       else if (this.about && this.about.code) this.about = null;
       this.placeAsk();
     }
