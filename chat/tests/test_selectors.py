@@ -62,7 +62,7 @@ def ask_times(question: str, times: int, **finish):
     answers = []
     for _ in range(times):
         session, _ = services.session_create()
-        q, a = add_turn(session, question, "an answer")
+        _, a = add_turn(session, question, "an answer")
         if finish:
             type(a).objects.filter(pk=a.pk).update(**finish)
         answers.append(a)

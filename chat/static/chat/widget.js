@@ -614,7 +614,7 @@ form button{width:44px;height:44px}
       const consider = (el) => {
         if (!el || el === this || el === document.body || el === document.documentElement || this.contains(el)) return;
         const cs = getComputedStyle(el);
-        if (cs.position !== 'fixed' && cs.position !== 'sticky') return;
+        if (cs.position !== 'fixed') return;
         // offsetHeight and `bottom` ignore transforms: a hidden, scaled-down back-to-top
         // button counts at its full size, so the bubble does not jump when it appears.
         const above = (parseFloat(cs.bottom) || 0) + el.offsetHeight;
