@@ -204,11 +204,17 @@ def test_the_start_of_every_answer_is_in_view_without_scrolling(context, site):
 
 
 def back_to_top_is_clickable(page) -> None:
-    page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
-    page.wait_for_timeout(100)
-    page.mouse.wheel(0, -120)  # Docusaurus shows the button when scrolling up
     button = page.locator(".theme-back-to-top-button")
-    button.wait_for(state="visible")
+    for _ in range(5):
+        # Docusaurus shows the button while the reader scrolls up, far from the top.
+        page.evaluate("() => window.scrollTo({top: document.documentElement.scrollHeight, behavior: 'instant'})")
+        page.wait_for_timeout(300)
+        page.mouse.move(600, 400)
+        page.mouse.wheel(0, -200)
+        page.wait_for_timeout(300)
+        if button.is_visible():
+            break
+    button.wait_for(state="visible", timeout=5000)
     page.wait_for_timeout(300)  # its fade-in
     box = button.bounding_box()
     hit = page.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('.theme-back-to-top-button') !== null",
