@@ -671,3 +671,32 @@ def test_shortcut_can_be_changed_or_turned_off(page, server):
         page.wait_for_timeout(100)
         assert page.locator("docs-chat [part=panel]").is_visible() is opens, shortcut
     page.watch.assert_clean()
+
+
+def test_without_configured_starters_the_servers_popular_questions_are_offered(page, server):
+    served = []
+
+    def starters(route):
+        served.append(route.request.url)
+        route.fulfill(status=200, content_type="application/json",
+                      headers={"Access-Control-Allow-Origin": server.site.origin},
+                      body=json.dumps({"starters": ["How do I install it?", "Which settings does the server need?"]}))
+
+    (server.site.directory / "starters.html").write_text(
+        f'<!doctype html><title>Starters</title><script src="{server.origin}/static/chat/widget.js" defer '
+        f'data-api="{server.origin}"></script><h1>Docs</h1>'
+    )
+    page.route(server.origin + "/chat/starters", starters)
+    page.goto(server.site.origin + "/starters.html")
+    page.locator("docs-chat .launcher").wait_for()
+    assert served == []  # never on a page view
+    open_panel(page)
+    buttons = page.locator("docs-chat [part=starters] button")
+    buttons.first.wait_for()
+    assert buttons.all_inner_texts() == ["How do I install it?", "Which settings does the server need?"]
+    assert page.locator("docs-chat [part=starters]").get_attribute("aria-label") == "Suggested questions"
+    buttons.nth(1).click()
+    wait_for_answer(page)
+    assert page.locator("docs-chat .user").all_inner_texts() == ["Which settings does the server need?"]
+    assert len(served) == 1
+    page.watch.assert_clean()
