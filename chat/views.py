@@ -211,9 +211,9 @@ class ChatViewSet(ChatAPIViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         turn = await turns.turn_start(
+            context=data.get("context") or "",
             message=data["message"], session_id=data.get("session_id"),
             client_message_id=data.get("client_message_id"), page_url=data.get("page_url") or "",
-            context=data.get("context") or "",
         )
         events = turns.turn_events(turn)
         if sse.wants_event_stream(request):
