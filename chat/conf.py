@@ -9,6 +9,14 @@ from django.conf import settings
 DEFAULTS = {
     # Longest user message accepted; longer ones are rejected (413), never truncated.
     "MAX_MESSAGE_CHARS": 4000,
+    # Longest text selection sent with a question ("Ask about this"); longer is a 400.
+    "MAX_CONTEXT_CHARS": 2000,
+    # Starter questions from traffic: asked at least this often (answered, not refused) in
+    # the last STARTERS_DAYS days; at most STARTERS_COUNT, recomputed every STARTERS_CACHE_SECONDS.
+    "STARTERS_MIN_ASKED": 3,
+    "STARTERS_DAYS": 30,
+    "STARTERS_COUNT": 4,
+    "STARTERS_CACHE_SECONDS": 600,
     # Longest page_url accepted.
     "MAX_PAGE_URL_CHARS": 2000,
     # Earlier turns sent to retrieval/LLM, capped again by HISTORY_MAX_TOKENS.

@@ -3,6 +3,12 @@
 Each function runs a fixed number of queries, however long the conversation.
 """
 
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.db.models import Count
+from django.utils import timezone
+
 from .budgets import estimate_tokens
 from .conf import chat_settings
 from .models import ChatMessage, ChatSession
@@ -58,3 +64,43 @@ def history_for_prompt(*, session: ChatSession, before_id: int | None = None,
         used += cost
     kept.reverse()
     return kept
+
+
+STARTER_MAX_CHARS = 120  # longer questions make poor buttons
+
+
+def popular_questions(*, days: int | None = None, limit: int | None = None,
+                      min_asked: int | None = None) -> list[str]:
+    """The questions asked most often in the last ``days`` days whose answer completed
+    without a refusal, most asked first; [] until one was asked ``min_asked`` times.
+
+    Used as the widget's starter questions. One grouped query over the answers of the
+    window (it uses the ``(status, created_at)`` index); the result is cached for
+    ``CHAT_STARTERS_CACHE_SECONDS`` so page views never run it.
+    """
+    days = days or chat_settings.STARTERS_DAYS
+    limit = limit or chat_settings.STARTERS_COUNT
+    min_asked = min_asked or chat_settings.STARTERS_MIN_ASKED
+    key = f"chat:starters:{days}:{limit}:{min_asked}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    since = timezone.now() - timedelta(days=days)
+    rows = (
+        ChatMessage.objects.filter(
+            role=ChatMessage.Role.ASSISTANT, status=ChatMessage.Status.COMPLETE, refused=False,
+            created_at__gte=since, reply_to__isnull=False,
+        )
+        .values("reply_to__content")
+        .annotate(asked=Count("id"))
+        .filter(asked__gte=min_asked)
+        .order_by("-asked", "reply_to__content")[: limit * 3]
+    )
+    questions = []
+    for row in rows:
+        text = " ".join(row["reply_to__content"].split())
+        if text and len(text) <= STARTER_MAX_CHARS and text not in questions:
+            questions.append(text)
+    questions = questions[:limit]
+    cache.set(key, questions, chat_settings.STARTERS_CACHE_SECONDS)
+    return questions

@@ -89,6 +89,21 @@ class PageUrlField(StrictCharField):
         return value
 
 
+class SelectionContextField(StrictCharField):
+    """Text the reader selected on the page ("Ask about this"); quoted, never obeyed."""
+
+    default_error_messages = {
+        "max_length": "Is {length} characters; the limit is {limit}. Select less text.",
+    }
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        limit = chat_settings.MAX_CONTEXT_CHARS
+        if len(value) > limit:
+            self.fail("max_length", length=len(value), limit=limit)
+        return value
+
+
 class ClientMessageIdField(serializers.RegexField):
     default_error_messages = {
         "invalid": "Must be 1-64 characters: letters, digits and . _ : - (e.g. a UUID).",
@@ -116,6 +131,11 @@ class ChatRequestSerializer(serializers.Serializer):
     page_url = PageUrlField(
         required=False, allow_null=True, allow_blank=True,
         help_text="The docs page the visitor is on.",
+    )
+    context = SelectionContextField(
+        required=False, allow_null=True, allow_blank=True, trim_whitespace=False,
+        help_text="Text the visitor selected on the page and asks about (quoted in the prompt "
+                  "as untrusted text; at most CHAT_MAX_CONTEXT_CHARS characters).",
     )
 
 

@@ -49,6 +49,7 @@ class ChatEvent:
 class ChatTurn:
     text: str
     page_url: str = ""
+    context: str = ""  # the page text the visitor selected ("Ask about this"); not stored
     token: str | None = None
     session: ChatSession | None = None
     session_created: bool = False
@@ -115,7 +116,7 @@ def _prepare(turn: ChatTurn, session_id: str | None, client_message_id: str | No
 
 async def turn_start(*, message: str, session_id: str | None = None,
                      client_message_id: str | None = None, page_url: str = "",
-                     channel: str = ChatSession.Channel.WIDGET) -> ChatTurn:
+                     channel: str = ChatSession.Channel.WIDGET, context: str = "") -> ChatTurn:
     """Validate the session, store the question and reserve its answer row.
 
     Raises the chat domain errors (``InvalidSession``, ``SessionNotFound``,
@@ -125,7 +126,7 @@ async def turn_start(*, message: str, session_id: str | None = None,
     """
     if session_id is not None and not tokens.is_well_formed(session_id):
         raise InvalidSession()
-    turn = ChatTurn(text=message, page_url=page_url or "")
+    turn = ChatTurn(text=message, page_url=page_url or "", context=context or "")
     try:
         await sync_to_async(_reconnecting)(_prepare, turn, session_id, client_message_id, channel)
     except DB_ERRORS as exc:
@@ -220,7 +221,8 @@ async def turn_events(turn: ChatTurn) -> AsyncIterator[ChatEvent]:
     done: dict = {}
     try:
         async for event in rag_services.answer_stream(
-            question=turn.text, history=turn.history, page_url=turn.page_url or None
+            question=turn.text, history=turn.history, page_url=turn.page_url or None,
+            context=turn.context or None,
         ):
             if event.kind == "delta":
                 yield ChatEvent("delta", {"text": event.data["text"]})

@@ -4,7 +4,7 @@ spellings are routed; only the one without the slash appears in the OpenAPI sche
 
 from django.urls import path
 
-from .views import ChatViewSet, FeedbackViewSet, HistoryViewSet
+from .views import ChatViewSet, FeedbackViewSet, HistoryViewSet, StartersViewSet
 
 app_name = "chat"
 
@@ -13,6 +13,7 @@ ROUTES = [
     ("chat/history", HistoryViewSet, {"post": "append"}, "history"),
     ("chat/history/<str:session_id>", HistoryViewSet, {"get": "retrieve"}, "history-detail"),
     ("chat/feedback", FeedbackViewSet, {"post": "create"}, "feedback"),
+    ("chat/starters", StartersViewSet, {"get": "starters"}, "starters"),
 ]
 
 urlpatterns = []

@@ -212,6 +212,7 @@ class ChatViewSet(ChatAPIViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         turn = await turns.turn_start(
+            context=data.get("context") or "",
             message=data["message"], session_id=data.get("session_id"),
             client_message_id=data.get("client_message_id"), page_url=data.get("page_url") or "",
             channel=_channel(request),
@@ -384,3 +385,22 @@ def _rate(data: dict):
                 tokens.log_id(session.token_hash), message.id, message.rating)
     return message
 
+
+
+class StartersViewSet(ChatAPIViewSet):
+    """``GET /chat/starters``: the widget's starter questions, learned from traffic."""
+
+    throttle_classes = [HistoryThrottle]
+
+    @extend_schema(
+        operation_id="chat_starters",
+        summary="Most asked questions answered without refusal (last 30 days)",
+        responses={200: inline_serializer(name="Starters", fields={
+            "starters": serializers.ListField(child=serializers.CharField()),
+        })},
+    )
+    async def starters(self, request):
+        starters = await sync_to_async(selectors.popular_questions)()
+        response = Response({"starters": starters})
+        response["Cache-Control"] = f"public, max-age={chat_settings.STARTERS_CACHE_SECONDS}"
+        return response

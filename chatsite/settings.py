@@ -85,7 +85,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "chatsite.static_files.AsyncWhiteNoiseMiddleware",  # whitenoise, async bodies under ASGI
     "corsheaders.middleware.CorsMiddleware",
     # Markdown copies of indexed pages (<page>.md, Accept: text/markdown); see docs/agents.md.
     "agentdocs.middleware.MarkdownCopiesMiddleware",

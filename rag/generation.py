@@ -88,19 +88,32 @@ def history_messages(history: list[dict]) -> list[dict]:
     return messages
 
 
-def build_messages(*, question: str, history: list[dict], chunks: list[dict] | None) -> list[dict]:
+_SELECTION_SLOT = "\x00selection\x00"  # NUL never survives into chunk or question text
+
+
+def format_selection(selection: str) -> str:
+    """The reader's selected page text, fenced like an excerpt so it cannot close its quote."""
+    text = selection.strip().replace("<selection", "&lt;selection").replace("</selection", "&lt;/selection")
+    return load_prompt("selection").replace("{selection}", text)
+
+
+def build_messages(*, question: str, history: list[dict], chunks: list[dict] | None,
+                   selection: str | None = None) -> list[dict]:
     """System prompt, recent history, then the question wrapped with its context.
 
-    ``chunks=None`` means retrieval was unavailable (answer without context).
+    ``chunks=None`` means retrieval was unavailable (answer without context). ``selection``
+    is page text the reader selected and asks about: quoted as untrusted text just before
+    the question (substituted last, so nothing inside it is expanded as a placeholder).
     """
-    if chunks is None:
-        user = load_prompt("context_empty").replace("{question}", question)
-    else:
-        user = (
-            load_prompt("context")
-            .replace("{context}", format_context(chunks) or "(no excerpts)")
-            .replace("{question}", question)
-        )
+    template = load_prompt("context_empty" if chunks is None else "context")
+    if selection and selection.strip():
+        template = template.replace("Question: {question}", _SELECTION_SLOT + "\n\nQuestion: {question}")
+    user = template
+    if chunks is not None:
+        user = user.replace("{context}", format_context(chunks) or "(no excerpts)")
+    user = user.replace("{question}", question)
+    if selection and selection.strip():
+        user = user.replace(_SELECTION_SLOT, format_selection(selection), 1)
     return [
         {"role": "system", "content": system_prompt()},
         *history_messages(history),

@@ -50,6 +50,7 @@ NEAREST_PAGES = 3
 SNIPPET_CHARS = 220
 OFFLINE_MODEL = "offline-extractive"
 REFUSAL_MODEL = "refusal"
+SELECTION_SEARCH_CHARS = 500  # how much of a selected passage joins the search query
 
 
 @dataclass(frozen=True)
@@ -289,10 +290,16 @@ def _pieces(text: str) -> list[str]:
 
 async def answer_stream(*, question: str, history: list[dict] | None = None,
                         page_url: str | None = None,
-                        collection: str | None = None) -> AsyncIterator[AnswerEvent]:
-    """Events ``sources``, ``notice``*, ``delta``*, ``done`` (see docs/architecture.md)."""
+                        collection: str | None = None,
+                        context: str | None = None) -> AsyncIterator[AnswerEvent]:
+    """Events ``sources``, ``notice``*, ``delta``*, ``done`` (see docs/architecture.md).
+
+    ``context`` is text the reader selected on the page: it joins the search query (a
+    question like "what does this mean?" says little alone) and is quoted in the prompt.
+    """
     history = history or []
-    retrieved = await retrieve(question=question, history=history, page_url=page_url,
+    search = f"{question}\n{context[:SELECTION_SEARCH_CHARS]}" if context else question
+    retrieved = await retrieve(question=search, history=history, page_url=page_url,
                                collection=collection)
     sources = [] if retrieved.failed else sources_for(retrieved)
     refused = retrieved.refused
@@ -335,7 +342,8 @@ async def answer_stream(*, question: str, history: list[dict] | None = None,
         return
 
     chunks = None if retrieved.failed else _chunks(retrieved, sources)
-    messages = build_messages(question=question, history=history, chunks=chunks)
+    messages = build_messages(question=question, history=history, chunks=chunks,
+                              selection=context)
     allowed_urls = [rag_settings.DOCS_BASE_URL] + [s["url"] for s in sources]
     # URLs quoted in the docs are kept only verbatim: nothing may be appended to them.
     exact_urls = [url for chunk in chunks or [] for url in urls_in(chunk["text"])]

@@ -507,6 +507,42 @@ async def test_streamed_answer_from_indexed_docs_cites_sources(ask, indexed_docs
     assert answer.sources == sources["sources"]
 
 
+# Selected page text ("Ask about this")
+
+
+async def test_selected_page_text_goes_to_the_llm_as_a_quote_but_is_not_stored(ask, llm_answers):
+    selection = "The quokka plugin caches every response for 60 seconds."
+    response, events = await ask({"message": "What does this mean?", "context": selection})
+    assert response.status_code == 200
+    assert names(events)[-1] == "done"
+    prompt = llm_answers.requests[-1]["body"]["messages"][-1]["content"]
+    assert f"<selection>\n{selection}\n</selection>" in prompt
+    assert prompt.rstrip().endswith("Question: What does this mean?")
+    question = (await rows(role="user"))[0]
+    assert question.content == "What does this mean?"
+
+
+@pytest.mark.parametrize("context, message", [
+    ("x" * 2001, "Is 2001 characters; the limit is 2000. Select less text."),
+    (["a list"], "Must be a string."),
+    (42, "Must be a string."),
+])
+def test_selected_text_too_long_or_not_a_string_is_a_400(api, context, message):
+    response = api.post("/chat", {"message": "What is this?", "context": context}, format="json")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["field"] == "context"
+    assert error["message"] == f"context: {message}"
+    assert ChatMessage.objects.count() == 0
+
+
+def test_selected_text_limit_is_a_setting(api, settings):
+    settings.CHAT_MAX_CONTEXT_CHARS = 10
+    response = api.post("/chat", {"message": "What is this?", "context": "x" * 11}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["field"] == "context"
+
+
 # Arbitrary input never produces a 5xx
 
 JSON_VALUES = st.recursive(
@@ -573,3 +609,21 @@ async def test_postgres_on_a_closed_port_still_answers_and_history_is_503(ask, a
     response = await aclient.get(f"/chat/history/{token}")
     assert response.status_code == 200
     assert [m["content"] for m in response.json()["messages"]][0] == "Before the outage"
+
+
+# GET /chat/starters
+
+
+def test_starters_are_the_popular_questions_and_cacheable(api, settings):
+    from django.core.cache import cache
+
+    from .test_selectors import ask_times
+
+    cache.clear()
+    settings.CHAT_STARTERS_MIN_ASKED = 2
+    ask_times("How do I deploy?", 2)
+    response = api.get("/chat/starters")
+    assert response.status_code == 200
+    assert response.json() == {"starters": ["How do I deploy?"]}
+    assert "max-age=600" in response["Cache-Control"]
+    assert api.post("/chat/starters", {}, format="json").status_code == 405

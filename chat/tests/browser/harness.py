@@ -181,6 +181,45 @@ class StaticServer:
         self.httpd.server_close()
 
 
+class RecordingServer:
+    """An "evil" host on its own 127.0.0.1 origin that answers 200 to anything and records
+    every request that reaches it (method and path with the query), so a test can prove
+    that nothing from a conversation was delivered there."""
+
+    def __init__(self):
+        self.requests: list[str] = []
+        recorded = self.requests
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _record(self):
+                recorded.append(f"{self.command} {self.path}")
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(b"ok")
+
+            do_GET = do_POST = do_HEAD = do_PUT = do_OPTIONS = _record
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.origin = f"http://127.0.0.1:{self.port}"
+        self.host = f"127.0.0.1:{self.port}"
+
+    def start(self) -> "RecordingServer":
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
 @contextmanager
 def browser():
     from playwright.sync_api import sync_playwright

@@ -25,7 +25,7 @@ const ALLOWED = new Set('p br strong em del code pre a ul ol li table thead tbod
 
 function assertSafe(tree) {
   for (const t of tags(tree)) assert.ok(ALLOWED.has(t), `unexpected tag ${t}`);
-  for (const a of links(tree)) assert.match(a.href, /^(https?|mailto):/, `unsafe href ${a.href}`);
+  for (const a of links(tree)) assert.match(a.href, /^https?:/, `unsafe href ${a.href}`);
   for (const n of walk(tree)) {
     if (typeof n === 'object') {
       for (const key of Object.keys(n)) assert.ok(['t', 'c', 'href', 'cls', 'title', 'code', 'lang', 'start'].includes(key), `attribute ${key}`);
@@ -74,13 +74,12 @@ test('autolinks only become links for http and https', () => {
   assert.deepEqual(links(tree).map((a) => a.href), ['https://docs.example.com/a']);
 });
 
-test('remote images become links, never images', () => {
-  const tree = render('![tracking pixel](https://evil.example/p.png?leak=secret)');
+test('images become links (never images), and only to allowed origins', () => {
+  const tree = render('![tracking pixel](https://evil.example/p.png?leak=secret) ![shot](/img/shot.png)');
   assertSafe(tree);
   assert.ok(!tags(tree).includes('img'));
-  const [a] = links(tree);
-  assert.equal(a.href, 'https://evil.example/p.png?leak=secret');
-  assert.equal(text(a.c), 'image: tracking pixel');
+  assert.deepEqual(links(tree).map((a) => a.href), ['https://docs.example.com/img/shot.png']);
+  assert.match(text(tree), /image: tracking pixel/);
 });
 
 test('data URL images are plain text', () => {
@@ -111,9 +110,30 @@ test('nested tricks stay inert', () => {
 });
 
 test('links are resolved against the page and keep their text', () => {
-  const tree = render('See [the install guide](/docs/install#docker) or [mail](mailto:docs@example.com).');
+  const tree = render('See [the install guide](/docs/install#docker) or [mail](mailto:docs@example.com?body=secret).');
   assertSafe(tree);
-  assert.deepEqual(links(tree).map((a) => a.href), ['https://docs.example.com/docs/install#docker', 'mailto:docs@example.com']);
+  assert.deepEqual(links(tree).map((a) => a.href), ['https://docs.example.com/docs/install#docker']);
+  assert.match(text(tree), /or mail\./);
+});
+
+test('a link is made only when the browser would resolve it to an allowed origin', () => {
+  const evil = [
+    '//evil.example/x?d=secret', 'http:\\\\evil.example\\x', '\\\\evil.example/x', '/\\evil.example/x',
+    'https:/evil.example/x', 'http:/evil.example/x', "https://docs.example.com'@evil.example/x",
+    'https://docs.example.com"@evil.example/x', 'https://user:pw@docs.example.com/x', 'HTTPS://EVIL.EXAMPLE/x',
+    'https://docs.example.com.evil.example/x', 'https://docs.example.com:8443/x', 'http://docs.example.com/x',
+  ];
+  for (const href of evil) {
+    for (const src of [`[read](${href})`, `<${href}>`, href, `[[1]](${href})`, `![i](${href})`]) {
+      const tree = render(src);
+      assertSafe(tree);
+      for (const a of links(tree)) assert.equal(new URL(a.href).origin, 'https://docs.example.com', `${src} -> ${a.href}`);
+    }
+  }
+  // Another allowed origin (the chat server), and a source's own origin, are fine.
+  const other = markdown('[api](https://chat.example.com/x) [src](https://other.example/y) [no](https://no.example/)',
+    [{ n: 1, title: 't', url: 'https://other.example/page' }], BASE, ['https://docs.example.com', 'https://chat.example.com']);
+  assert.deepEqual(links(other).map((a) => a.href), ['https://chat.example.com/x', 'https://other.example/y']);
 });
 
 test('citations link to their source', () => {
@@ -168,9 +188,15 @@ test('headings are demoted to fit in a chat bubble', () => {
   assert.deepEqual(tags(render('# A\n## B\n### C')), ['h3', 'h4', 'h5']);
 });
 
-test('safeUrl accepts only http, https and mailto', () => {
-  assert.equal(safeUrl('https://a.example/x', BASE), 'https://a.example/x');
-  assert.equal(safeUrl('//a.example/x', BASE), 'https://a.example/x');
+test('safeUrl accepts only http and https URLs on an allowed origin, without userinfo', () => {
+  const ok = ['https://a.example'];
+  assert.equal(safeUrl('https://a.example/x', BASE, ok), 'https://a.example/x');
+  assert.equal(safeUrl('//a.example/x', BASE, ok), 'https://a.example/x');
+  assert.equal(safeUrl('/\\a.example/x', BASE, ok), 'https://a.example/x');
+  assert.equal(safeUrl('https://b.example/x', BASE, ok), null);
+  assert.equal(safeUrl('https://u@a.example/x', BASE, ok), null);
+  assert.equal(safeUrl('mailto:a@a.example', BASE, ok), null);
+  assert.equal(safeUrl('/docs/x', BASE), 'https://docs.example.com/docs/x');
   assert.equal(safeUrl('javascript:alert(1)', BASE), null);
   assert.equal(safeUrl('data:text/html,hi', BASE), null);
   assert.equal(safeUrl('blob:https://a.example/1', BASE), null);

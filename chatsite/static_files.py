@@ -1,0 +1,48 @@
+"""Whitenoise, serving static files without the ASGI sync-iterator warning.
+
+Whitenoise hands Django a ``FileResponse`` over a synchronous file. Under ASGI (uvicorn,
+how the service runs) Django then warns "StreamingHttpResponse must consume synchronous
+iterators in order to serve them asynchronously" on every file and reads it through a
+thread per chunk. This middleware gives ASGI requests an asynchronous iterator instead:
+the same bytes, headers, ranges and HEAD handling (all still whitenoise's), with each
+block read in a worker thread so the event loop never blocks on disk. WSGI requests get
+whitenoise's response unchanged.
+"""
+
+import asyncio
+
+from django.core.handlers.asgi import ASGIRequest
+from whitenoise.middleware import WhiteNoiseFileResponse, WhiteNoiseMiddleware
+
+BLOCK_BYTES = 64 * 1024
+
+
+async def _read_blocks(file):
+    """The file's bytes in blocks, read off the event loop; closes the file at the end."""
+    try:
+        while block := await asyncio.to_thread(file.read, BLOCK_BYTES):
+            yield block
+    finally:
+        file.close()
+
+
+async def _nothing():
+    """An empty asynchronous body (HEAD, 304)."""
+    return
+    yield
+
+
+class AsyncWhiteNoiseMiddleware(WhiteNoiseMiddleware):
+    """``whitenoise.middleware.WhiteNoiseMiddleware`` with asynchronous bodies under ASGI."""
+
+    @staticmethod
+    def serve(static_file, request):
+        if not isinstance(request, ASGIRequest):
+            return WhiteNoiseMiddleware.serve(static_file, request)
+        response = static_file.get_response(request.method, request.META)
+        body = _read_blocks(response.file) if response.file is not None else _nothing()
+        http_response = WhiteNoiseFileResponse(body, status=int(response.status))
+        del http_response["content-type"]
+        for key, value in response.headers:
+            http_response[key] = value
+        return http_response
