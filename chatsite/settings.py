@@ -210,6 +210,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not 
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Error pages (the DEBUG 500 page of `make run`) and e-mails never show connection URLs,
+# passwords or keys (chatsite/error_reporting.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "chatsite.error_reporting.ConnectionSecretsFilter"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
 
 # CORS
