@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from .clients import get_async_openai
 from .conf import rag_settings
 from .exceptions import GenerationError
+from .links import filter_urls, urls_in  # noqa: F401 (the link filter; rag.services imports it here)
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 # How much recent conversation goes into the prompt (messages, and characters per message).
@@ -379,50 +380,3 @@ class LeakGuard:
         held, self._held = self._held, ""
         self.released = self.released or bool(held.strip())
         return held
-
-
-_URL = re.compile(r"https?://[^\s<>()\[\]`'\"]+", re.IGNORECASE)
-
-
-def _origin(url: str) -> tuple[str, str] | None:
-    """(scheme, host[:port]) of an http(s) URL; None if it has credentials or no host
-    (``https://docs.example.com@evil.example/`` is a URL on evil.example)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or "@" in parts.netloc:
-        return None
-    return parts.scheme.lower(), parts.netloc.lower()
-
-
-def filter_urls(text: str, allowed: list[str], exact: list[str] = ()) -> str:
-    """Replace URLs that were not indexed by a marker, so an answer cannot carry
-    conversation data to another host (e.g. in a markdown image's query string).
-
-    ``allowed`` holds site prefixes (the docs site's base URL, the sources' URLs): a URL on
-    the same origin that extends one of them is kept. ``exact`` holds URLs that appear in
-    the retrieved text: those are kept only as written (nothing appended). A URL that is a
-    truncation of either is kept too: it carries nothing new.
-    """
-
-    def ok(url: str) -> bool:
-        origin = _origin(url)
-        if origin is None:
-            return False
-        for prefix in allowed:
-            if prefix and _origin(prefix) == origin and (url.startswith(prefix) or prefix.startswith(url)):
-                return True
-        return any(candidate and (url == candidate or candidate.startswith(url))
-                   and _origin(candidate) == origin for candidate in exact)
-
-    def replace(match: re.Match) -> str:
-        url = match.group(0).rstrip(".,;:!?")
-        tail = match.group(0)[len(url):]
-        return match.group(0) if ok(url) else "(link removed)" + tail
-
-    return _URL.sub(replace, text)
-
-
-def urls_in(text: str) -> list[str]:
-    return [m.group(0).rstrip(".,;:!?") for m in _URL.finditer(text or "")]
