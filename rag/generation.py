@@ -13,6 +13,7 @@ prompt (long verbatim runs, or any secret-looking token such as a canary planted
 
 import re
 import time
+import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -293,15 +294,30 @@ _SECRETISH = re.compile(
 )
 
 
+def _visible(text: str) -> str:
+    """NFKC-normalised text without format characters (Unicode category Cf: zero-width
+    spaces and joiners, soft hyphens, BOMs, bidi controls): what a reader sees. A prompt
+    interleaved with U+200B, or a canary in fullwidth letters, reads the same as the plain one.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
+
+
+def _fold(text: str) -> str:
+    """The form leak detection compares: visible, lower-case, whitespace runs as one space."""
+    return _WS.sub(" ", _visible(text).lower())
+
+
 def _normalise(text: str) -> str:
-    return _WS.sub(" ", text.lower()).strip()
+    return _fold(text).strip()
 
 
 class LeakGuard:
     """Holds back the tail of the answer and stops it if it echoes the system prompt.
 
-    A leak is a verbatim run of WINDOW characters of the system prompt (whitespace and case
-    ignored), or any secret-looking token of the prompt (a planted canary). Only the part of
+    A leak is a verbatim run of WINDOW characters of the system prompt (whitespace, case,
+    format characters and compatibility forms ignored: see ``_visible``), or any
+    secret-looking token of the prompt (a planted canary). Only the part of
     the tail that could still grow into a leak is held back: the longest tail that occurs in
     the system prompt, and the last, unfinished word (a canary or a URL is never released
     half-written; see filter_urls). Ordinary prose is released as it arrives.
@@ -311,7 +327,7 @@ class LeakGuard:
 
     def __init__(self, secret_text: str):
         self._prompt = _normalise(secret_text)
-        self._tokens = {t.lower() for t in _SECRETISH.findall(secret_text) if len(t) >= 8}
+        self._tokens = {t.lower() for t in _SECRETISH.findall(_visible(secret_text)) if len(t) >= 8}
         self._text = ""  # normalised text seen so far (for detection)
         self._checked = 0  # windows starting before this offset were already checked
         self._held = ""
@@ -348,7 +364,7 @@ class LeakGuard:
         self._suspect = need
         raw = len(self._held)
         hold = next(
-            (k for k in range(need, raw + 1) if len(_WS.sub(" ", self._held[-k:].lower())) >= need),
+            (k for k in range(need, raw + 1) if len(_fold(self._held[-k:])) >= need),
             raw,
         ) if need else 0
         word_start = max(self._held.rfind(" "), self._held.rfind("\n")) + 1
@@ -359,7 +375,7 @@ class LeakGuard:
             return ""
         self._held += text
         before = len(self._text)
-        added = _WS.sub(" ", text.lower())
+        added = _fold(text)
         if added.startswith(" ") and self._text.endswith(" "):
             added = added[1:]  # one whitespace run across the delta boundary
         self._text += added
