@@ -14,7 +14,9 @@ prompt (long verbatim runs, or any secret-looking token such as a canary planted
 import re
 import time
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -165,6 +167,44 @@ def _retry_after(exc: Exception) -> int | None:
         return None
 
 
+# --- token metering ----------------------------------------------------------------------
+
+# Who is told about the tokens each LLM call uses (the chat app's daily budgets). A context
+# variable, so every call made while a turn is answered — the streamed answer and the
+# query-rewrite completion alike — is counted for that turn without the stages in between
+# passing a meter along.
+_token_meter: ContextVar[Callable[[int], None] | None] = ContextVar("rag_token_meter", default=None)
+
+
+@contextmanager
+def metering_llm_tokens(meter: Callable[[int], None]) -> Iterator[None]:
+    """Report the tokens of every LLM call made inside the block to ``meter(tokens)``."""
+    token = _token_meter.set(meter)
+    try:
+        yield
+    finally:
+        try:
+            _token_meter.reset(token)
+        except ValueError:  # closed from another context (a generator finalised late)
+            pass
+
+
+def _meter(tokens: int) -> None:
+    meter = _token_meter.get()
+    if meter is not None and tokens > 0:
+        meter(tokens)
+
+
+def estimate_tokens(text: str) -> int:
+    """About four characters per token: the count when a provider reports no usage (an
+    interrupted stream never gets its final usage chunk)."""
+    return (len(text) + 3) // 4
+
+
+def estimate_prompt_tokens(messages: list[dict]) -> int:
+    return sum(estimate_tokens(str(m.get("content") or "")) + 4 for m in messages)
+
+
 # --- streaming ---------------------------------------------------------------------------
 
 
@@ -189,6 +229,10 @@ async def stream_chat(*, messages: list[dict], usage: Usage) -> AsyncIterator[st
 
     usage.model = rag_settings.CHAT_MODEL
     started = time.monotonic()
+    # Metered however the stream ends (finished, failed, or closed when the client hung up):
+    # the provider's usage when it reported one, else an estimate of the prompt and of the
+    # text streamed so far.
+    prompt_estimate, streamed_chars, opened = estimate_prompt_tokens(messages), 0, False
     try:
         stream = await client.chat.completions.create(
             model=rag_settings.CHAT_MODEL,
@@ -198,6 +242,7 @@ async def stream_chat(*, messages: list[dict], usage: Usage) -> AsyncIterator[st
             stream=True,
             stream_options={"include_usage": True},
         )
+        opened = True
         async with stream:
             async for chunk in stream:
                 if chunk.model:
@@ -210,6 +255,7 @@ async def stream_chat(*, messages: list[dict], usage: Usage) -> AsyncIterator[st
                     if text:
                         if usage.ttft_ms is None:
                             usage.ttft_ms = int((time.monotonic() - started) * 1000)
+                        streamed_chars += len(text)
                         yield text
     except GenerationError:
         raise
@@ -226,11 +272,19 @@ async def stream_chat(*, messages: list[dict], usage: Usage) -> AsyncIterator[st
                                     "The answer stream was interrupted; try again.",
                                     retryable=True)
         raise error from exc
+    finally:
+        if usage.prompt_tokens is not None or usage.completion_tokens is not None:
+            _meter((usage.prompt_tokens or 0) + (usage.completion_tokens or 0))
+        elif opened:
+            _meter(prompt_estimate + (streamed_chars + 3) // 4)
 
 
 async def complete(*, messages: list[dict], max_tokens: int = 100,
                    timeout: float | None = None) -> str:
-    """One short non-streamed completion (e.g. query rewriting). Raises GenerationError."""
+    """One short non-streamed completion (e.g. query rewriting). Raises GenerationError.
+
+    Its tokens are metered like the streamed answer's (``metering_llm_tokens``).
+    """
     client = get_async_openai()
     if client is None:
         raise GenerationError("llm_not_configured", "No language model is configured.",
@@ -247,9 +301,17 @@ async def complete(*, messages: list[dict], max_tokens: int = 100,
             temperature=0.0,
         )
     except openai.OpenAIError as exc:
+        if isinstance(exc, openai.APITimeoutError):
+            _meter(estimate_prompt_tokens(messages))  # the provider may well have run it
         raise generation_error(exc) from exc
     choices = response.choices or []
-    return (choices[0].message.content or "").strip() if choices else ""
+    text = (choices[0].message.content or "") if choices else ""
+    reported = getattr(response, "usage", None)
+    if reported is not None and reported.total_tokens:
+        _meter(reported.total_tokens)
+    else:
+        _meter(estimate_prompt_tokens(messages) + estimate_tokens(text))
+    return text.strip()
 
 
 # --- stream filters ----------------------------------------------------------------------
