@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "chatsite.admin_login.AdminLoginThrottle",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -213,6 +214,10 @@ X_FRAME_OPTIONS = "DENY"
 # Error pages (the DEBUG 500 page of `make run`) and e-mails never show connection URLs,
 # passwords or keys (chatsite/error_reporting.py).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "chatsite.error_reporting.ConnectionSecretsFilter"
+# Failed admin logins allowed per client IP and per username in the window; then 429
+# (chatsite/admin_login.py).
+ADMIN_LOGIN_MAX_FAILURES = env_int("ADMIN_LOGIN_MAX_FAILURES", 5)
+ADMIN_LOGIN_WINDOW_SECONDS = env_int("ADMIN_LOGIN_WINDOW_SECONDS", 900)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
 
 # CORS
