@@ -8,6 +8,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
 
 application = get_asgi_application()
 
+from chat.health import HealthzFastPath  # noqa: E402
+
 from .body_limit import BodySizeLimit  # noqa: E402 (needs the settings configured above)
 
-application = BodySizeLimit(application)
+application = HealthzFastPath(BodySizeLimit(application))

@@ -219,6 +219,10 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "chatsite.error_reporting.ConnectionSecretsF
 ADMIN_LOGIN_MAX_FAILURES = env_int("ADMIN_LOGIN_MAX_FAILURES", 5)
 ADMIN_LOGIN_WINDOW_SECONDS = env_int("ADMIN_LOGIN_WINDOW_SECONDS", 900)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
+# Slow clients: a connection whose request headers (or body) do not arrive within these
+# seconds is closed (chatsite/server.py, uvicorn --http chatsite.server:GuardedHTTPProtocol).
+SERVER_HEADER_TIMEOUT = env_float("SERVER_HEADER_TIMEOUT", 10.0)
+SERVER_BODY_TIMEOUT = env_float("SERVER_BODY_TIMEOUT", 30.0)
 
 # CORS
 # Only the docs sites listed in CORS_ALLOWED_ORIGINS may call the API from a browser. A
