@@ -15,7 +15,7 @@ host at the proxy (docs/security.md) remains the stronger measure.
 
 import hashlib
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
@@ -97,8 +97,6 @@ class AdminLoginThrottle:
     async def __acall__(self, request):
         if not _is_login_attempt(request):
             return await self.get_response(request)
-        from asgiref.sync import sync_to_async
-
         keys = await sync_to_async(_keys)(request)  # reads the form body
         if _blocked(await cache.aget_many(keys)):
             return _too_many()

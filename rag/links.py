@@ -24,7 +24,6 @@ checked, and the union of the rejected ones is replaced.
 
 import html
 import re
-from urllib.parse import urlsplit
 
 REMOVED = "(link removed)"
 
