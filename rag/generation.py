@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from .clients import get_async_openai
 from .conf import rag_settings
 from .exceptions import GenerationError
-from .links import filter_urls, urls_in  # noqa: F401 (the link filter; rag.services imports it here)
+from .link_filter import filter_urls, urls_in  # noqa: F401 (the link filter; rag.services imports it here)
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 # How much recent conversation goes into the prompt (messages, and characters per message).

@@ -29,7 +29,7 @@ with atheris.instrument_imports(include=["chat", "rag"]):
     from chat.serializers import ChatRequestSerializer, HistoryAppendSerializer
     from chat.views import BoundedJSONParser
     from rag.documents import DocumentError, mdx_to_markdown, split_front_matter, split_sections
-    from rag.links import filter_urls
+    from rag.link_filter import filter_urls
 
 from rest_framework.exceptions import ParseError  # noqa: E402
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.links import REMOVED, filter_urls, resolve, urls_in
+from rag.link_filter import REMOVED, filter_urls, resolve, urls_in
 
 DOCS = "http://127.0.0.1:8103"
 ALLOWED = [DOCS, "https://jestjs.io/docs/cli#bail"]
