@@ -9,6 +9,10 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 PGBOUNCER_URL ?= postgres://postgres@127.0.0.1:6432/test
 # The demo runs with DEBUG on and no other configuration: SQLite, embedded index, offline answers.
 DEMO_ENV := DEBUG=true
+# The server options we ship (docs/operations.md, "Serving"): slow clients are dropped
+# (request headers within SERVER_HEADER_TIMEOUT s, body within SERVER_BODY_TIMEOUT s),
+# idle keep-alive connections after 5 s, request heads over 16 KB refused.
+UVICORN_OPTS := --http chatsite.server:GuardedHTTPProtocol --timeout-keep-alive 5 --h11-max-incomplete-event-size 16384
 
 .PHONY: run test venv dev-deps setup-demo check clean
 
@@ -34,7 +38,7 @@ setup-demo: venv
 ## make run: set up, migrate, ingest the bundled docs, serve the demo at http://127.0.0.1:8000/
 run: setup-demo
 	@echo "Demo: http://$(HOST):$(PORT)/   API: http://$(HOST):$(PORT)/chat   Admin: http://$(HOST):$(PORT)/admin/"
-	$(DEMO_ENV) $(PY) -m uvicorn chatsite.asgi:application --host $(HOST) --port $(PORT) --lifespan off
+	$(DEMO_ENV) $(PY) -m uvicorn chatsite.asgi:application --host $(HOST) --port $(PORT) --lifespan off $(UVICORN_OPTS)
 
 ## make test: set up and run every suite (SQLite; PostgreSQL and PgBouncer when reachable)
 test: dev-deps

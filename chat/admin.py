@@ -30,12 +30,15 @@ def safe_link_url(url: object) -> str | None:
     Sources of client-supplied messages are not ours: a ``javascript:`` URL must not become
     a clickable link in the admin.
     """
-    if not isinstance(url, str) or not url:
-        return None
-    if url.startswith("/") and not url.startswith("//"):
+    if not isinstance(url, str) or not url or any(ord(c) <= 0x20 or c == "\x7f" for c in url):
+        return None  # browsers strip or skip control characters and spaces: "java\tscript:"
+    # Browsers read a backslash as a slash: "/\\evil/" is the scheme-relative "//evil/".
+    as_browser = url.replace("\\", "/")
+    if as_browser.startswith("/") and not as_browser.startswith("//"):
         return url
-    parts = urlsplit(url)
-    if parts.scheme in {"http", "https"} and parts.netloc:
+    parts = urlsplit(as_browser)
+    if (parts.scheme in {"http", "https"} and parts.netloc and "@" not in parts.netloc
+            and as_browser.lower().startswith(f"{parts.scheme}://")):
         return url
     return None
 

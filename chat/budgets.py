@@ -1,19 +1,27 @@
 """Daily LLM token budgets, per session and for the whole site, counted in the Django cache.
 
-An answer's tokens are added after it finishes; the budgets are checked before the next
-LLM call, so a session can overshoot its budget by at most one answer. Counters live in the
+Every LLM call of a turn is counted — the streamed answer whether it finished, failed or
+was cut off by a client hanging up, and the query-rewrite completion — with the provider's
+reported usage, or an estimate when there is none (``TokenMeter``). The tokens are added
+when the turn ends; the budgets are checked before the next LLM call, so a session can
+overshoot its budget by at most one answer. Counters live in the
 default cache under a key per UTC day and expire after two days. With more than one worker
 process the cache must be shared (``REDIS_URL``); the default local-memory cache counts per
 process.
 """
 
 import datetime as dt
+import logging
+from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 from django.core.cache import cache
 from django.utils import timezone
 
 from .conf import chat_settings
 from .exceptions import BudgetExceeded
+
+logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "chat:budget"
 TTL_SECONDS = 2 * 24 * 3600
@@ -77,3 +85,42 @@ def budget_used(*, session_hash: str | None = None) -> dict:
         "global": cache.get(global_key, 0),
         "session": cache.get(session_key, 0) if session_key else None,
     }
+
+
+class TokenMeter:
+    """The tokens of one turn's LLM calls, added to the budgets once (``spend``).
+
+    ``meter.wrap(answer_stream)`` makes ``rag.generation`` report every LLM call made while
+    the answer is produced. ``spend`` is idempotent: the turn may end by several paths.
+    """
+
+    def __init__(self, *, session_hash: str | None):
+        self.session_hash = session_hash
+        self.tokens = 0
+        self._spent = False
+
+    def add(self, tokens: int) -> None:
+        if not self._spent:
+            self.tokens += max(0, int(tokens))
+
+    async def wrap(self, events: AsyncIterator):
+        """``events`` (the answer stream) with every LLM call inside it metered; the tokens
+        are spent when it ends, fails, or is closed (``aclose()`` on a hang-up)."""
+        from rag.generation import metering_llm_tokens
+
+        try:
+            with metering_llm_tokens(self.add):
+                async with aclosing(events):
+                    async for event in events:
+                        yield event
+        finally:
+            self.spend()
+
+    def spend(self) -> None:
+        if self._spent:
+            return
+        self._spent = True
+        try:
+            budget_spend(session_hash=self.session_hash, tokens=self.tokens)
+        except Exception:  # a cache outage must not break an answer already given
+            logger.warning("chat.budget not_counted tokens=%d", self.tokens)

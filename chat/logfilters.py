@@ -3,19 +3,23 @@
 A session id is a bearer secret. It travels in the body of ``POST /chat`` (never logged) but
 also in the path of ``GET /chat/history/<session_id>``, which Django (``django.request``, for
 every 4xx/5xx) and uvicorn (``uvicorn.access``) put into log lines. ``RedactSessionIds``
-rewrites such paths to ``/chat/history/[redacted]`` and any bare token-shaped string in a
-chat log line; ``ChatConfig.ready`` installs it on those loggers.
+rewrites such paths to ``/chat/history/[redacted]``, and ``session_id=`` query parameters
+(on any path: a client may put its token in a URL) to ``session_id=[redacted]``;
+``ChatConfig.ready`` installs it on those loggers.
 """
 
 import logging
 import re
 
 _HISTORY_PATH = re.compile(r"(/chat/history/)[^/?#\s\"']+")
+# A session id sent as a query parameter (``?session_id=…``, also percent-encoded names such
+# as ``session%5Fid``): uvicorn's access log writes the full path with its query string.
+_SESSION_PARAM = re.compile(r"([?&;](?:session(?:_|%5f)id|session)=)[^&#\s\"']*", re.IGNORECASE)
 REDACTED_LOGGERS = ("django.request", "django.server", "uvicorn.access", "uvicorn.error")
 
 
 def redact(text: str) -> str:
-    return _HISTORY_PATH.sub(r"\1[redacted]", text)
+    return _SESSION_PARAM.sub(r"\1[redacted]", _HISTORY_PATH.sub(r"\1[redacted]", text))
 
 
 class RedactSessionIds(logging.Filter):

@@ -54,13 +54,14 @@ def history_for_prompt(*, session: ChatSession, before_id: int | None = None,
     ).exclude(content="")
     if before_id is not None:
         queryset = queryset.filter(id__lt=before_id)
-    recent = list(queryset.order_by("-id").values("role", "content")[:max_messages])
+    recent = list(queryset.order_by("-id").values("role", "content", "origin")[:max_messages])
     kept, used = [], 0
     for row in recent:
         cost = estimate_tokens(row["content"])
         if used + cost > max_tokens:
             break
-        kept.append({"role": row["role"], "content": row["content"]})
+        # origin: a client-appended "assistant" message is not the model's own turn.
+        kept.append({"role": row["role"], "content": row["content"], "origin": row["origin"]})
         used += cost
     kept.reverse()
     return kept

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 
 from asgiref.sync import sync_to_async
 from django.db import InterfaceError, OperationalError, connection
-from rag.clients import llm_configured
 
 from . import budgets, selectors, services, tokens
 from .exceptions import IdempotencyConflict, InvalidSession
@@ -189,19 +188,6 @@ def _log(turn: ChatTurn, outcome: str, *, saved: bool, done: dict | None = None,
     )
 
 
-def _spend(turn: ChatTurn, done: dict, text: str) -> None:
-    if done.get("prompt_tokens") is not None or done.get("completion_tokens") is not None:
-        used = (done.get("prompt_tokens") or 0) + (done.get("completion_tokens") or 0)
-    elif llm_configured():  # the provider did not report usage: estimate it
-        used = budgets.estimate_tokens(turn.text) + budgets.estimate_tokens(text)
-    else:
-        used = 0
-    try:
-        budgets.budget_spend(session_hash=turn.session_hash, tokens=used)
-    except Exception:  # a cache outage must not break an answer already given
-        logger.warning("chat.turn budget_not_counted session=%s", turn.log_session)
-
-
 async def turn_events(turn: ChatTurn) -> AsyncIterator[ChatEvent]:
     """Answer the turn, yielding its events, and store the outcome (see module docstring)."""
     from rag import services as rag_services
@@ -219,11 +205,13 @@ async def turn_events(turn: ChatTurn) -> AsyncIterator[ChatEvent]:
     sources: list = []
     refused = False
     done: dict = {}
+    # Every LLM call of the answer is counted against the budgets, however the turn ends.
+    answer = budgets.TokenMeter(session_hash=turn.session_hash).wrap(rag_services.answer_stream(
+        question=turn.text, history=turn.history, page_url=turn.page_url or None,
+        context=turn.context or None,
+    ))
     try:
-        async for event in rag_services.answer_stream(
-            question=turn.text, history=turn.history, page_url=turn.page_url or None,
-            context=turn.context or None,
-        ):
+        async for event in answer:
             if event.kind == "delta":
                 yield ChatEvent("delta", {"text": event.data["text"]})
                 # Counted once the consumer asked for more: the client has this text.
@@ -237,6 +225,7 @@ async def turn_events(turn: ChatTurn) -> AsyncIterator[ChatEvent]:
             elif event.kind == "done":
                 done = dict(event.data)
     except (asyncio.CancelledError, GeneratorExit):
+        await asyncio.shield(answer.aclose())  # stops the LLM stream, counts its tokens
         saved = await asyncio.shield(_save(
             turn, status=Status.INTERRUPTED, content="".join(parts), sources=sources,
             refused=refused, latency_ms=_elapsed_ms(turn), error="client_disconnected",
@@ -274,7 +263,6 @@ async def turn_events(turn: ChatTurn) -> AsyncIterator[ChatEvent]:
         completion_tokens=done.get("completion_tokens"), latency_ms=_elapsed_ms(turn),
         ttft_ms=done.get("ttft_ms"),
     )
-    _spend(turn, done, text)
     _log(turn, "complete", saved=saved, done=done)
     yield ChatEvent("done", {
         "message_id": turn.answer.id if saved else None, "status": Status.COMPLETE,

@@ -82,8 +82,28 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _nesting_depth(value) -> int:
+    """How deeply lists and objects nest in a parsed JSON value (iterative: no recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, dict)):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1)
+                         for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 class BoundedJSONParser(JSONParser):
-    """Strict JSON (no NaN/Infinity), at most ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bytes (413)."""
+    """Strict JSON (no NaN/Infinity), at most ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bytes (413),
+    nested at most ``MAX_DEPTH`` deep (400).
+
+    The standard decoder recurses once per level, so ``[[[[…`` a hundred thousand deep
+    raised ``RecursionError`` (an HTML 500 with a long traceback); a value that decodes
+    but nests hundreds deep would recurse again in every later step that walks it.
+    """
+
+    MAX_DEPTH = 32
 
     def parse(self, stream, media_type=None, parser_context=None):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -91,9 +111,14 @@ class BoundedJSONParser(JSONParser):
         if limit and len(raw) > limit:
             raise RequestTooLarge(f"The request body is larger than {limit} bytes.")
         try:
-            return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+            data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        except RecursionError:
+            data = None
         except (ValueError, UnicodeDecodeError) as exc:
             raise ParseError(str(exc)) from None
+        if data is None and raw.strip() != b"null" or _nesting_depth(data) > self.MAX_DEPTH:
+            raise ParseError(f"It is nested too deeply (at most {self.MAX_DEPTH} levels).")
+        return data
 
 
 class ChatAPIViewSet(ViewSet):

