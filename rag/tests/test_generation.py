@@ -35,10 +35,18 @@ async def test_streamed_deltas_join_to_the_reply_and_usage_is_reported(llm):
     llm.reply = "Use `--bail` to stop early [1]."
     parts, usage = await _collect(build_messages(question="stop early?", history=[], chunks=CHUNKS))
     assert "".join(parts) == "Use `--bail` to stop early [1]."
-    assert len(parts) > 1
-    assert usage.completion_tokens == len(parts)
+    assert usage.completion_tokens and usage.completion_tokens >= len(parts)
     assert usage.prompt_tokens and usage.ttft_ms is not None
     assert usage.model == "fake-model"
+
+
+async def test_tokens_arriving_apart_are_yielded_apart_and_a_burst_as_one_text(llm):
+    llm.reply = "Use `--bail` to stop early [1]."
+    burst, _ = await _collect(build_messages(question="stop early?", history=[], chunks=CHUNKS))
+    llm.tokens_per_second = 100
+    apart, _ = await _collect(build_messages(question="stop early?", history=[], chunks=CHUNKS))
+    assert "".join(burst) == "".join(apart) == llm.reply
+    assert len(burst) < len(apart) and len(apart) > 1
 
 
 async def test_request_sets_max_tokens_and_asks_for_usage(llm, settings):
