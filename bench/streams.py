@@ -345,6 +345,91 @@ def breaking_point(results: dict) -> str:
     return "met the targets at every N measured"
 
 
+def token_path(repeat: int = 30) -> dict:
+    """CPU per LLM token of each stage of the per-token path, in this process (no network,
+    no other process: a number that a loaded machine disturbs little). The input is the fake
+    LLM's 200-token reply as the SSE chunks it sends, one read per chunk."""
+    import os
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings_test")
+    sys.path.insert(0, str(h.ROOT))
+    import django
+
+    django.setup()
+    import httpx
+    from chat.sse import encode_event
+    from fake_llm import reply_text, split_tokens
+    from openai import AsyncOpenAI, AsyncStream
+    from openai.types.chat import ChatCompletionChunk
+    from rag.generation import (CitationFilter, LeakGuard, Usage, _SSEChunks, filter_urls,
+                                system_prompt)
+
+    tokens = split_tokens(reply_text(TOKENS))
+    base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1, "model": "fake-model"}
+    events = [("data: " + json.dumps({**base, "choices": [{"index": 0, "delta": {"content": t},
+                                                          "finish_reason": None}]}) + "\n\n").encode()
+              for t in tokens] + [b"data: [DONE]\n\n"]
+
+    class Chunks(httpx.AsyncByteStream):
+        async def __aiter__(self):
+            for event in events:
+                yield event
+
+    def response(**headers):
+        return httpx.Response(200, stream=Chunks(), headers=headers,
+                              request=httpx.Request("POST", "http://llm.invalid/v1/chat/completions"))
+
+    client = AsyncOpenAI(api_key="sk-bench", base_url="http://llm.invalid/v1")
+
+    async def sdk():
+        for _ in range(repeat):
+            stream = AsyncStream(cast_to=ChatCompletionChunk, client=client,
+                                 response=response(**{"content-type": "text/event-stream"}))
+            async for chunk in stream:
+                for choice in chunk.choices or ():
+                    _ = choice.delta.content if choice.delta else None
+
+    async def raw():
+        for _ in range(repeat):
+            parser, usage = _SSEChunks(), Usage()
+            async for data in response().aiter_bytes():
+                parser.feed(data, usage)
+
+    async def transport():
+        for _ in range(repeat):
+            async for _data in response().aiter_bytes():
+                pass
+
+    prompt, allowed = system_prompt(), [h.BASE_URL]
+
+    def filters(step):
+        for _ in range(repeat):
+            citations, guard = CitationFilter(valid={1, 2, 3}), LeakGuard(prompt)
+            for i in range(0, len(tokens), step):
+                filter_urls(guard.feed(citations.feed("".join(tokens[i:i + step]))), allowed, [])
+
+    def encode(step):
+        for _ in range(repeat):
+            for i in range(0, len(tokens), step):
+                encode_event("delta", {"text": "".join(tokens[i:i + step])})
+
+    def per_token_us(run) -> float:
+        started = time.process_time()
+        run()
+        return round((time.process_time() - started) / (repeat * len(tokens)) * 1e6, 1)
+
+    stages = {
+        "httpx: iterate the response body": per_token_us(lambda: asyncio.run(transport())),
+        "before: openai SDK stream (SSE decoder + ChatCompletionChunk)": per_token_us(lambda: asyncio.run(sdk())),
+        "after: raw body + _SSEChunks": per_token_us(lambda: asyncio.run(raw())),
+        "filters (citations, leak guard, URLs), called per token": per_token_us(lambda: filters(1)),
+        "filters, called per 2 tokens (30 ms window at 50 tokens/s)": per_token_us(lambda: filters(2)),
+        "filters, called per 8 tokens (a backlog)": per_token_us(lambda: filters(8)),
+        "SSE encoding of a delta event, per token": per_token_us(lambda: encode(1)),
+    }
+    return stages
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[50, 200, 500, 1000], help="concurrent streams")
@@ -357,7 +442,15 @@ def main() -> int:
                         help="results go to bench/results/streams[-<db>][-<label>].json")
     parser.add_argument("--profile", action="store_true",
                         help="sample the server with py-spy during each N (top frames in the JSON)")
+    parser.add_argument("--token-path", action="store_true",
+                        help="only measure the CPU per token of each stage, in this process")
     args = parser.parse_args()
+    if args.token_path:
+        stages = token_path()
+        h.say("CPU per LLM token (µs), stage by stage, in-process:")
+        h.say(h.table(["stage", "µs per token"], [[k, v] for k, v in stages.items()]))
+        h.write_results("streams-token-path", {"microseconds_per_token": stages})
+        return 0
 
     global PROFILE_TAG
     PROFILE_TAG = f"{args.db}-" + (f"{args.label}-" if args.label else "")
