@@ -198,6 +198,10 @@ async def stream_chat(*, messages: list[dict], usage: Usage) -> AsyncIterator[st
                     yield text
                 if events.finished:
                     break
+            else:  # the body ended without a blank line after its last event
+                text = events.feed(b"\n\n", usage)
+                if text:
+                    yield text
     except GenerationError:
         raise
     except Exception as exc:

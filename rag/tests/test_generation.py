@@ -239,3 +239,28 @@ def test_leak_guard_lets_the_model_say_the_docs_do_not_cover_it():
             "about timers [1]. I can only help with questions about the documentation.")
     assert _guarded(guard, re.findall(r"\S+\s*", text)) == text
     assert not guard.leaked
+
+
+# The raw SSE reader of stream_chat
+
+
+def test_sse_chunks_split_anywhere_and_crlf_give_the_same_text_and_usage():
+    from rag.generation import Usage, _SSEChunks
+
+    body = (b'data: {"model":"m","choices":[{"delta":{"content":"Hel"}}]}\r\n\r\n'
+            b'data:{"choices":[{"delta":{"content":"lo"}}]}\n\n'
+            b'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2}}\n\n'
+            b"data: [DONE]\n\n")
+    for size in (1, 7, len(body)):
+        parser, usage = _SSEChunks(), Usage()
+        text = "".join(parser.feed(body[i:i + size], usage) for i in range(0, len(body), size))
+        assert text == "Hello"
+        assert (usage.model, usage.prompt_tokens, usage.completion_tokens) == ("m", 3, 2)
+        assert parser.finished
+
+
+def test_an_error_event_in_the_stream_is_an_error_not_text():
+    from rag.generation import Usage, _SSEChunks
+
+    with pytest.raises(ValueError, match="boom"):
+        _SSEChunks().feed(b'data: {"error":{"message":"boom"}}\n\n', Usage())
