@@ -158,7 +158,9 @@ if _default_db["ENGINE"] == "django.db.backends.postgresql":
         _options["pool"] = {
             "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2),
             "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10),
-            "timeout": env_float("DATABASE_POOL_TIMEOUT", 10.0),
+            # Waiting for a free connection is bounded like opening one: when the database
+            # is unreachable a request degrades after the connect timeout, not later.
+            "timeout": env_float("DATABASE_POOL_TIMEOUT", float(_options["connect_timeout"])),
         }  # with CONN_HEALTH_CHECKS (default on) Django checks a connection on checkout
 elif _default_db["ENGINE"] == "django.db.backends.sqlite3":
     _default_db.setdefault("OPTIONS", {}).update(
