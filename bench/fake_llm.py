@@ -56,6 +56,7 @@ class AsyncFake:
         self.calls: dict[str, int] = {}
         self.open_streams = 0
         self.max_open_streams = 0
+        self.tokens_sent = 0  # content chunks streamed (for CPU per 1,000 tokens)
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -96,8 +97,10 @@ class AsyncFake:
             if method == "POST":
                 self.calls.clear()
                 self.max_open_streams = self.open_streams
+                self.tokens_sent = 0
             return await self.json(writer, 200, {"calls": self.calls, "open_streams": self.open_streams,
-                                                 "max_open_streams": self.max_open_streams})
+                                                 "max_open_streams": self.max_open_streams,
+                                                 "tokens_sent": self.tokens_sent})
         self.calls[path] = self.calls.get(path, 0) + 1
         try:
             body = json.loads(raw or b"{}")
@@ -153,6 +156,7 @@ class AsyncFake:
                     await asyncio.sleep(1.0 / self.tps)
                 writer.write(event({**base, "choices": [{"index": 0, "delta": {"content": token},
                                                           "finish_reason": None}]}))
+                self.tokens_sent += 1
                 await writer.drain()
             writer.write(event({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}))
             if (body.get("stream_options") or {}).get("include_usage"):

@@ -36,6 +36,10 @@ DEFAULTS = {
     "TRANSCRIPT_DAYS": None,
     # Seconds a client should wait before retrying when storage is down.
     "RETRY_AFTER_SECONDS": 5,
+    # Threads for a chat turn's database work (chat.turns). None: one on SQLite (one
+    # writer), the pool's max size on PostgreSQL (DATABASE_POOL_MAX_SIZE, else 8). 0: Django's
+    # one shared sync_to_async thread (tests whose data lives in an open test transaction).
+    "DB_THREADS": None,
 }
 
 

@@ -182,6 +182,36 @@ def message_claim_answer(*, question: ChatMessage) -> tuple[ChatMessage, bool]:
     raise AnswerInProgress()
 
 
+def turn_records_create(
+    *, session: ChatSession, content: str, client_message_id: str | None = None,
+    page_url: str = "", question: ChatMessage | None = None, new_session: bool = False,
+) -> tuple[ChatMessage, ChatMessage, bool]:
+    """Store a turn's question and reserve its answer; returns ``(question, answer, claimed)``.
+
+    Call inside the turn's transaction. ``question`` is the row a retried
+    ``client_message_id`` already stored. In a session created in the same transaction
+    nothing can collide, so both rows are plain INSERTs (no savepoints: two statements
+    for a new visitor's turn); otherwise ``message_create_user`` and
+    ``message_claim_answer`` handle concurrent duplicates (``claimed`` False: replay the
+    complete answer; ``AnswerInProgress`` while another request is answering).
+    """
+    if new_session:
+        question = ChatMessage.objects.create(
+            session=session, client_message_id=client_message_id, role=Role.USER,
+            content=content, page_url=page_url, origin=Origin.SERVER, status=Status.COMPLETE,
+        )
+        answer = ChatMessage.objects.create(
+            session=session, role=Role.ASSISTANT, status=Status.PENDING, reply_to=question,
+            page_url=page_url,
+        )
+        return question, answer, True
+    if question is None:
+        question, _ = message_create_user(session=session, content=content,
+                                          client_message_id=client_message_id, page_url=page_url)
+    answer, claimed = message_claim_answer(question=question)
+    return question, answer, claimed
+
+
 def message_finish(
     *, message: ChatMessage, status: str, content: str, sources: list | None = None,
     refused: bool = False, model: str = "", prompt_tokens: int | None = None,

@@ -17,18 +17,31 @@ with ``history_saved`` false, and no session row (``session_id`` null for a new 
 
 A retried ``client_message_id`` whose answer is complete is replayed from the database
 (no LLM call); one still being answered elsewhere gets ``AnswerInProgress`` (409).
+
+Database work. A turn costs two transactions: ``turn_start`` stores the question, reserves
+the answer row and touches the session in one (a new visitor's session, question and answer
+are inserted together); the finished answer is one UPDATE. Both run on the turn's own
+database threads (``CHAT_DB_THREADS``: the pool's size on PostgreSQL, one on SQLite, whose
+single writer then never waits on a lock), not on Django's single ``sync_to_async`` thread
+that every other sync call of the process queues on. A connection that breaks mid-way
+rolls the transaction back and the turn is retried once on a fresh connection; a retry
+after a COMMIT whose reply was lost adopts the rows that attempt stored (issue 19: never a
+409 for the request's own answer row, never a session the visitor is not told about).
 """
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from asgiref.sync import sync_to_async
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection, transaction
 
 from . import budgets, selectors, services, tokens
+from .conf import chat_settings
 from .exceptions import IdempotencyConflict, InvalidSession
 from .models import ChatMessage, ChatSession
 
@@ -58,6 +71,8 @@ class ChatTurn:
     history: list[dict] = field(default_factory=list)
     storage_ok: bool = True
     started: float = field(default_factory=time.monotonic)
+    # Rows written by an attempt whose COMMIT may or may not have happened (see _prepare).
+    attempt: dict | None = None
 
     @property
     def session_hash(self) -> str | None:
@@ -80,37 +95,116 @@ def _reconnecting(func, /, *args, **kwargs):
         return func(*args, **kwargs)
 
 
+# --- the turn's database threads -------------------------------------------------------
+
+_executor_lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
+
+
+def _db_threads() -> int:
+    configured = chat_settings.DB_THREADS
+    if configured is not None:
+        return max(int(configured), 0)
+    if connection.vendor == "sqlite":
+        return 1  # one writer: queued here rather than spinning on SQLite's busy lock
+    pool = connection.settings_dict.get("OPTIONS", {}).get("pool")
+    if isinstance(pool, dict) and pool.get("max_size"):
+        return int(pool["max_size"])  # a thread never waits for a pooled connection
+    return 8
+
+
+def _database_executor() -> ThreadPoolExecutor | None:
+    """The turn's database threads (created on first use; None: Django's shared thread)."""
+    global _executor
+    size = _db_threads()
+    if not size:
+        return None
+    with _executor_lock:
+        if _executor is None or _executor._max_workers != size:
+            _executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="chat-db")
+        return _executor
+
+
+def _in_db_thread(func, /, *args, **kwargs):
+    try:
+        return _reconnecting(func, *args, **kwargs)
+    finally:
+        if connection.vendor != "sqlite":
+            # What request_finished does for a request's thread: a pooled connection goes
+            # back to the pool; a persistent one (CONN_MAX_AGE) stays until it is too old.
+            connection.close_if_unusable_or_obsolete()
+
+
+async def run_db(func, /, *args, **kwargs):
+    """Run a synchronous database function for a turn without blocking the event loop."""
+    executor = _database_executor()
+    if executor is None:
+        return await sync_to_async(_reconnecting)(func, *args, **kwargs)
+    return await sync_to_async(_in_db_thread, thread_sensitive=False, executor=executor)(
+        func, *args, **kwargs)
+
+
+def _adopt_committed_attempt(turn: ChatTurn) -> bool:
+    """After a broken connection: did the previous attempt's transaction commit?
+
+    It is all or nothing, so its answer row existing means the session, question and answer
+    are all stored and reserved for this request: take them instead of answering 409 to our
+    own row (or creating a second session the visitor would never hear of)."""
+    attempt, turn.attempt = turn.attempt, None
+    if not attempt or attempt.get("answer") is None:
+        return False
+    if not ChatMessage.objects.filter(pk=attempt["answer"].pk, status=Status.PENDING).exists():
+        return False
+    turn.session, turn.token = attempt["session"], attempt["token"]
+    turn.session_created = attempt["created"]
+    turn.question, turn.answer = attempt["question"], attempt["answer"]
+    turn.history = attempt["history"]
+    return True
+
+
 def _prepare(turn: ChatTurn, session_id: str | None, client_message_id: str | None,
              channel: str) -> None:
-    """The database part of ``turn_start`` (runs in the database thread)."""
+    """The database part of ``turn_start`` (runs in a database thread; see the module
+    docstring). Called again by ``_reconnecting`` after a broken connection."""
+    if _adopt_committed_attempt(turn):
+        return
+    session = existing = None
     if session_id:
-        turn.session = services.session_for_token(token=session_id)
-        turn.token = session_id
+        session = services.session_for_token(token=session_id)
         existing = services.message_for_client_id(
-            session=turn.session, client_message_id=client_message_id
+            session=session, client_message_id=client_message_id
         )
         if existing is not None:
             if existing.role != ChatMessage.Role.USER or existing.content != turn.text:
                 raise IdempotencyConflict()
             reply = getattr(existing, "reply", None)
             if reply is not None and reply.status == Status.COMPLETE:
+                turn.session, turn.token = session, session_id
                 turn.question, turn.answer, turn.replay = existing, reply, True
                 return
-    budgets.budget_check(session_hash=turn.session_hash)
-    if turn.session is None:
-        turn.session, turn.token = services.session_create(channel=channel, page_url=turn.page_url)
-        turn.session_created = True
-    if turn.question is None:  # (a reconnecting retry resumes where the first try broke)
-        turn.question, _ = services.message_create_user(
-            session=turn.session, content=turn.text, client_message_id=client_message_id,
-            page_url=turn.page_url, channel=channel,
+    budgets.budget_check(session_hash=tokens.hash_token(session_id) if session_id else None)
+    attempt = turn.attempt = {"session": session, "token": session_id, "created": False,
+                              "question": None, "answer": None, "history": []}
+    with transaction.atomic():
+        if session is None:
+            session, token = services.session_create(
+                channel=channel, page_url=turn.page_url, token=turn.token)
+            attempt.update(session=session, token=token, created=True)
+        question, answer, claimed = services.turn_records_create(
+            session=session, content=turn.text, client_message_id=client_message_id,
+            page_url=turn.page_url, question=existing, new_session=attempt["created"],
         )
-    turn.answer, claimed = services.message_claim_answer(question=turn.question)
-    if not claimed:
-        turn.replay = True
-        return
-    turn.history = selectors.history_for_prompt(session=turn.session, before_id=turn.question.id)
-    services.session_touch(session=turn.session)
+        attempt["question"] = question
+        if claimed:
+            if not attempt["created"]:  # a new session has no history and was just stamped
+                attempt["history"] = selectors.history_for_prompt(session=session,
+                                                                  before_id=question.id)
+                services.session_touch(session=session)
+            attempt["answer"] = answer
+    turn.attempt = None
+    turn.session, turn.token, turn.session_created = session, attempt["token"], attempt["created"]
+    turn.question, turn.answer, turn.history = question, answer, attempt["history"]
+    turn.replay = not claimed
 
 
 async def turn_start(*, message: str, session_id: str | None = None,
@@ -127,7 +221,7 @@ async def turn_start(*, message: str, session_id: str | None = None,
         raise InvalidSession()
     turn = ChatTurn(text=message, page_url=page_url or "", context=context or "")
     try:
-        await sync_to_async(_reconnecting)(_prepare, turn, session_id, client_message_id, channel)
+        await run_db(_prepare, turn, session_id, client_message_id, channel)
     except DB_ERRORS as exc:
         logger.warning("chat.turn storage_unavailable session=%s error=%s",
                        turn.log_session, type(exc).__name__)
@@ -158,7 +252,7 @@ async def _save(turn: ChatTurn, **outcome) -> bool:
     if turn.answer is None:
         return False
     try:
-        await sync_to_async(_reconnecting)(services.message_finish, message=turn.answer, **outcome)
+        await run_db(services.message_finish, message=turn.answer, **outcome)
         return True
     except DB_ERRORS as exc:
         logger.warning("chat.turn answer_not_saved session=%s message=%s error=%s",

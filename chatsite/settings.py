@@ -124,6 +124,12 @@ TEMPLATES = [
 # off server-side cursors and psycopg's prepared statements, which a transaction pooler
 # cannot carry between transactions. DATABASE_DIRECT_URL, when set, is used by `migrate`
 # (schema changes should bypass the pooler).
+# PostgreSQL connections come from a psycopg pool (Django's OPTIONS["pool"]) unless
+# DATABASE_POOL=false or CONN_MAX_AGE is set (persistent per-thread connections instead):
+# a chat turn's database work runs on several threads (chat.turns), and a pool opens each
+# connection once instead of once per request. Pooled connections are checked on checkout,
+# so a backend killed while idle (pg_terminate_backend, a failover) is replaced, not used.
+# The client-side pool works in front of PgBouncer in transaction mode too.
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if not DATABASE_URL:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -146,6 +152,21 @@ if _default_db["ENGINE"] == "django.db.backends.postgresql":
     if DATABASE_POOLED:
         _default_db["DISABLE_SERVER_SIDE_CURSORS"] = True
         _options["prepare_threshold"] = None
+    _conn_max_age_set = bool(os.environ.get("CONN_MAX_AGE"))
+    if env_bool("DATABASE_POOL", not _conn_max_age_set and not _running_migrate):
+        if _default_db.get("CONN_MAX_AGE"):
+            raise ImproperlyConfigured(
+                "DATABASE_POOL=true cannot be combined with CONN_MAX_AGE (a pooled connection "
+                "is returned to the pool after each use). Unset CONN_MAX_AGE or set "
+                "DATABASE_POOL=false."
+            )
+        _options["pool"] = {
+            "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2),
+            "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10),
+            # Waiting for a free connection is bounded like opening one: when the database
+            # is unreachable a request degrades after the connect timeout, not later.
+            "timeout": env_float("DATABASE_POOL_TIMEOUT", float(_options["connect_timeout"])),
+        }  # with CONN_HEALTH_CHECKS (default on) Django checks a connection on checkout
 elif _default_db["ENGINE"] == "django.db.backends.sqlite3":
     _default_db.setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
@@ -296,6 +317,8 @@ CHAT_PENDING_TIMEOUT_SECONDS = env_int("CHAT_PENDING_TIMEOUT_SECONDS", 300)
 # (applied by `manage.py rollup_insights`). Unset: kept until the session is pruned.
 if os.environ.get("CHAT_TRANSCRIPT_DAYS"):
     CHAT_TRANSCRIPT_DAYS = env_int("CHAT_TRANSCRIPT_DAYS", 0)
+if os.environ.get("CHAT_DB_THREADS"):  # threads for chat turns' database work (chat/conf.py)
+    CHAT_DB_THREADS = env_int("CHAT_DB_THREADS", 0)
 
 # QDRANT
 # No QDRANT_URL: the embedded engine stores the index under RAG_INDEX_DIR.

@@ -22,3 +22,7 @@ for _name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "QDRANT_URL", "QDRANT_API_KEY
 from .settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Most tests keep their data in an open test transaction, visible only on Django's shared
+# sync_to_async thread; chat/tests/test_turns.py runs the turn's own database threads.
+CHAT_DB_THREADS = 0

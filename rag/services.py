@@ -48,6 +48,9 @@ SEARCH_K = 8
 CONTEXT_K = 6
 NEAREST_PAGES = 3
 SNIPPET_CHARS = 220
+# Deltas that arrive within this window of the last one sent go out together as one event
+# (an animation frame is ~16 ms; a reader cannot tell 30 ms apart). The first is never held.
+COALESCE_SECONDS = 0.03
 OFFLINE_MODEL = "offline-extractive"
 REFUSAL_MODEL = "refusal"
 SELECTION_SEARCH_CHARS = 500  # how much of a selected passage joins the search query
@@ -283,6 +286,67 @@ def cited_sources(sources: list[dict], cited: list[int]) -> list[dict]:
     return [{**by_n[n], "n": number} for number, n in enumerate(cited, 1)]
 
 
+async def _coalesced(stream: AsyncIterator[str], window: float = COALESCE_SECONDS
+                     ) -> AsyncIterator[str]:
+    """The texts of ``stream``, joined so that at most one comes out per ``window`` seconds.
+
+    A reader task pulls the LLM stream into a buffer as it arrives; this generator hands out
+    everything buffered, then waits out the rest of the window before the next hand-out
+    (the first text, and any text after a quiet spell, go at once). So the filters, the
+    event objects and the SSE write run once per window per stream instead of once per
+    token, and when the server falls behind the backlog is sent as one event, not replayed
+    token by token. An error of the stream is raised after the text read before it.
+    """
+    loop = asyncio.get_running_loop()
+    buffer: list[str] = []
+    state = {"waiter": None, "done": False, "error": None}
+
+    def wake() -> None:
+        waiter = state["waiter"]
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def read() -> None:
+        try:
+            async for text in stream:
+                buffer.append(text)
+                wake()
+        except Exception as exc:  # handed to the consumer, raised after the buffered text
+            state["error"] = exc
+        finally:
+            state["done"] = True
+            wake()
+
+    reader = asyncio.ensure_future(read())
+    sent_at = None
+    try:
+        while True:
+            if not buffer and not state["done"]:
+                state["waiter"] = loop.create_future()
+                await state["waiter"]
+                state["waiter"] = None
+            if buffer:
+                if sent_at is not None:
+                    wait = sent_at + window - loop.time()
+                    if wait > 0 and not state["done"]:
+                        await asyncio.sleep(wait)
+                text = "".join(buffer)
+                buffer.clear()
+                sent_at = loop.time()
+                yield text
+            elif state["done"]:
+                break
+        if state["error"] is not None:
+            raise state["error"]
+    finally:
+        if not reader.done():
+            reader.cancel()
+            try:
+                await reader
+            except asyncio.CancelledError:
+                pass
+
+
 def _pieces(text: str) -> list[str]:
     """An offline answer streamed in paragraph-sized deltas (joined they are the text)."""
     return [piece for piece in re.findall(r"[^\n]*\n*", text) if piece]
@@ -356,8 +420,11 @@ async def answer_stream(*, question: str, history: list[dict] | None = None,
         return AnswerEvent("delta", {"text": text}) if text else None
 
     try:
-        async with aclosing(stream_chat(messages=messages, usage=usage)) as stream:
-            async for text in stream:
+        # The filters run once per coalesced text (only the new text: each keeps its own
+        # small carry-over), not once per token.
+        async with aclosing(stream_chat(messages=messages, usage=usage)) as stream, \
+                aclosing(_coalesced(stream)) as texts:
+            async for text in texts:
                 event = emit(guard.feed(citations.feed(text)))
                 if event:
                     yield event

@@ -593,6 +593,8 @@ async def test_postgres_on_a_closed_port_still_answers_and_history_is_503(ask, a
         from django.db import connection as thread_connection
 
         thread_connection.close()
+        if thread_connection.pool:  # a pool keeps its open connections: drop them too
+            thread_connection.close_pool()
 
     try:
         params["PORT"] = str(closed_port())

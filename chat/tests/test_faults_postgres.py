@@ -148,6 +148,59 @@ def test_connection_killed_during_a_chat_streams_on_and_reports_truthfully(
     _all_rows_consistent(server_db, {result.text})
 
 
+@pytest.mark.parametrize("connections", ["pool", "persistent"])
+def test_connection_killed_during_turn_start_the_retry_reuses_its_own_answer_row(
+    start_server, server_db, fake_openai, connections
+):
+    """Issue 19 item 3: the backend is killed while ``turn_start`` waits inside its
+    transaction (our lock on the session row holds its ``last_active_at`` update, after the
+    question and answer INSERTs). The request's own reconnect retry must answer, not 409
+    ``answer_in_progress`` on the row the first attempt reserved, and a retry of the
+    same ``client_message_id`` replays that one answer."""
+    import threading
+
+    from chat import tokens
+
+    env = {"CONN_MAX_AGE": "60"} if connections == "persistent" else {}
+    server = start_server(llm=fake_openai, indexed=True, **env)
+    token = _ask(server).first("session")["session_id"]
+    results = []
+    lock = server_db.connect()
+    try:
+        with lock.transaction():
+            held = lock.execute(
+                "SELECT id FROM chat_chatsession WHERE token_hash = %s FOR NO KEY UPDATE",
+                (tokens.hash_token(token),)).fetchall()
+            assert held
+            asking = threading.Thread(target=lambda: results.append(
+                _ask(server, session_id=token, client_message_id="killed-in-turn-start")))
+            asking.start()
+            waiting_sql = ("SELECT pid FROM pg_stat_activity WHERE datname = %s AND "
+                           "wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
+            waiting = wait_until(lambda: server_db.query(
+                waiting_sql, (server_db.settings["NAME"],), direct=True))
+            assert waiting, "turn_start never waited on the session row"
+            for (pid,) in waiting:
+                server_db.query("SELECT pg_terminate_backend(%s)", (pid,), direct=True)
+        asking.join(30)
+    finally:
+        lock.close()
+
+    result = results[0]
+    assert result.status == 200, result.body
+    assert result.names[-1] == "done"
+    done = result.first("done")
+    assert done["history_saved"] is True and done["replayed"] is False
+    assert result.first("session")["session_id"] == token
+    again = _ask(server, session_id=token, client_message_id="killed-in-turn-start")
+    assert again.status == 200, again.body
+    assert again.first("done")["replayed"] is True
+    assert again.first("done")["message_id"] == done["message_id"]
+    rows = server_db.messages(token)
+    assert [(r["role"], r["status"]) for r in rows] == [("user", "complete"), ("assistant", "complete")] * 2
+    assert sum(r["client_message_id"] == "killed-in-turn-start" for r in rows) == 1
+
+
 def test_database_lost_during_a_chat_streams_on_says_not_saved_and_writes_nothing_partial(
     proxied_server, server_db, proxy, fake_openai
 ):

@@ -35,10 +35,18 @@ async def test_streamed_deltas_join_to_the_reply_and_usage_is_reported(llm):
     llm.reply = "Use `--bail` to stop early [1]."
     parts, usage = await _collect(build_messages(question="stop early?", history=[], chunks=CHUNKS))
     assert "".join(parts) == "Use `--bail` to stop early [1]."
-    assert len(parts) > 1
-    assert usage.completion_tokens == len(parts)
+    assert usage.completion_tokens and usage.completion_tokens >= len(parts)
     assert usage.prompt_tokens and usage.ttft_ms is not None
     assert usage.model == "fake-model"
+
+
+async def test_tokens_arriving_apart_are_yielded_apart_and_a_burst_as_one_text(llm):
+    llm.reply = "Use `--bail` to stop early [1]."
+    burst, _ = await _collect(build_messages(question="stop early?", history=[], chunks=CHUNKS))
+    llm.tokens_per_second = 100
+    apart, _ = await _collect(build_messages(question="stop early?", history=[], chunks=CHUNKS))
+    assert "".join(burst) == "".join(apart) == llm.reply
+    assert len(burst) < len(apart) and len(apart) > 1
 
 
 async def test_request_sets_max_tokens_and_asks_for_usage(llm, settings):
@@ -254,3 +262,28 @@ def test_selected_text_cannot_close_its_quote_or_expand_placeholders():
 def test_without_a_selection_the_prompt_has_no_quote():
     user = build_messages(question="q", history=[], chunks=CHUNKS, selection="  ")[-1]["content"]
     assert "<selection>" not in user
+
+
+# The raw SSE reader of stream_chat
+
+
+def test_sse_chunks_split_anywhere_and_crlf_give_the_same_text_and_usage():
+    from rag.generation import Usage, _SSEChunks
+
+    body = (b'data: {"model":"m","choices":[{"delta":{"content":"Hel"}}]}\r\n\r\n'
+            b'data:{"choices":[{"delta":{"content":"lo"}}]}\n\n'
+            b'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2}}\n\n'
+            b"data: [DONE]\n\n")
+    for size in (1, 7, len(body)):
+        parser, usage = _SSEChunks(), Usage()
+        text = "".join(parser.feed(body[i:i + size], usage) for i in range(0, len(body), size))
+        assert text == "Hello"
+        assert (usage.model, usage.prompt_tokens, usage.completion_tokens) == ("m", 3, 2)
+        assert parser.finished
+
+
+def test_an_error_event_in_the_stream_is_an_error_not_text():
+    from rag.generation import Usage, _SSEChunks
+
+    with pytest.raises(ValueError, match="boom"):
+        _SSEChunks().feed(b'data: {"error":{"message":"boom"}}\n\n', Usage())

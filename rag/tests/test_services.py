@@ -1,6 +1,8 @@
 """rag.services.answer_stream end to end: a real index of small docs, the real openai client
 against the fake server (``llm``), offline extractive answers without it."""
 
+import asyncio
+
 import pytest
 
 from rag import clients
@@ -361,3 +363,53 @@ async def test_offline_answer_streams_in_non_empty_pieces_that_join_to_the_text(
     deltas = [e.data["text"] for e in events if e.kind == "delta"]
     assert len(deltas) > 1 and all(deltas)
     assert "".join(deltas).startswith("**")  # the best section's title, then its quote
+
+
+# Coalescing the streamed deltas (one event per window, issue 17)
+
+
+async def _timed_texts(pieces, *, every: float, fail: Exception | None = None):
+    for n, piece in enumerate(pieces):
+        if n:
+            await asyncio.sleep(every)
+        yield piece
+    if fail is not None:
+        raise fail
+
+
+async def _collect_coalesced(stream, window: float):
+    from rag.services import _coalesced
+
+    loop = asyncio.get_running_loop()
+    out = []
+    async for text in _coalesced(stream, window):
+        out.append((loop.time(), text))
+    return out
+
+
+async def test_coalesced_deltas_keep_every_character_and_send_at_most_one_per_window():
+    pieces = [f"w{n} " for n in range(40)]
+    out = await _collect_coalesced(_timed_texts(pieces, every=0.005), window=0.03)
+    assert "".join(text for _, text in out) == "".join(pieces)
+    assert len(out) < len(pieces) / 3
+    gaps = [b - a for (a, _), (b, _) in zip(out, out[1:])]
+    assert min(gaps) >= 0.03 - 0.005
+
+
+async def test_the_first_delta_is_not_held_back():
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    out = await _collect_coalesced(_timed_texts(["first", " second"], every=0.2), window=0.03)
+    assert [text for _, text in out] == ["first", " second"]
+    assert out[0][0] - started < 0.02
+
+
+async def test_a_stream_error_is_raised_after_the_text_read_before_it():
+    from rag.services import _coalesced
+
+    texts = []
+    with pytest.raises(GenerationError):
+        async for text in _coalesced(_timed_texts(["a", "b", "c"], every=0.001, fail=GenerationError(
+                "llm_stream_interrupted", "cut", retryable=True)), 0.03):
+            texts.append(text)
+    assert "".join(texts) == "abc"
