@@ -43,3 +43,9 @@ class RateLimited(AgentDocsError):
     code = "rate_limited"
     status = 429
     message = "Too many requests from this client."
+
+
+class Unauthorized(AgentDocsError):
+    code = "unauthorized"
+    status = 401
+    message = "These docs are private: send 'Authorization: Bearer <token>'."

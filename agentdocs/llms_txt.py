@@ -12,7 +12,9 @@ llms-full.txt is the same H1 and blockquote followed by every page's Markdown co
 """
 
 import json
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+
+from rag.documents import detect_layout
 
 from .conf import agent_settings
 from .pages import DocPage, DocsSnapshot, primary_group
@@ -92,9 +94,11 @@ def _by_doc_id(pages: list[DocPage], doc_id: str) -> DocPage | None:
 
 
 def _folder_label(page: DocPage) -> str:
-    if "/" not in page.path:
+    # The folder inside the version's docs (a site root holds docs/, versioned_docs/, i18n/).
+    inner = detect_layout(PurePosixPath(page.path), versions=[]).inner_path.as_posix()
+    if "/" not in inner:
         return "Docs"
-    folder = page.path.split("/", 1)[0]
+    folder = inner.split("/", 1)[0]
     words = folder.replace("-", " ").replace("_", " ").strip()
     return words[:1].upper() + words[1:] if words else "Docs"
 

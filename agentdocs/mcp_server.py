@@ -162,10 +162,8 @@ async def _run(name: str, ctx: Context, call, *, ask: bool = False) -> Any:
 
 
 def build_server() -> MCPServer:
-    server = MCPServer(
-        "docs", title="Documentation", instructions=INSTRUCTIONS,
-        website_url=None, version="1",
-    )
+    """The SDK server with the three tools; their docstrings are what agents read."""
+    server = MCPServer("docs", title="Documentation", instructions=INSTRUCTIONS, version="1")
 
     @server.tool(annotations=READ_ONLY, structured_output=True)
     async def search_docs(query: str, ctx: Context, version: str | None = None,

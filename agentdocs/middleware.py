@@ -11,7 +11,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_asy
 
 from .exceptions import AgentDocsError
 from .pages import docs_snapshot
-from .views import error_response, markdown_response
+from .views import authorized, error_response, markdown_response, unauthorized
 
 
 def _wants_markdown(request) -> bool:
@@ -24,6 +24,9 @@ def _wants_markdown(request) -> bool:
 
 
 def _lookup(request):
+    if not authorized(request):
+        # A .md path is ours to refuse; a page path goes on to its usual (HTML) answer.
+        return unauthorized() if request.path.endswith(".md") else None
     try:
         snapshot = docs_snapshot()
     except AgentDocsError as exc:

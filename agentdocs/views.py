@@ -6,13 +6,15 @@ stamp) changes with it. Errors use the API's JSON error shape.
 """
 
 import hashlib
+import hmac
 
 from asgiref.sync import sync_to_async
 from django.http import HttpResponse, JsonResponse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
-from .exceptions import AgentDocsError, PageNotFound
+from .conf import agent_settings
+from .exceptions import AgentDocsError, PageNotFound, Unauthorized
 from .llms_txt import llms_full_txt, llms_txt
 from .pages import DocPage, docs_snapshot
 
@@ -30,6 +32,22 @@ def error_response(exc: AgentDocsError) -> JsonResponse:
     return response
 
 
+def authorized(request) -> bool:
+    """With ``AGENTS_MCP_TOKEN`` set the docs are private: every agent surface (these views,
+    the Markdown copies and /mcp) needs ``Authorization: Bearer <token>``."""
+    token = agent_settings.MCP_TOKEN
+    if not token:
+        return True
+    given = request.headers.get("Authorization", "").encode()
+    return hmac.compare_digest(given, b"Bearer " + token.encode())
+
+
+def unauthorized() -> JsonResponse:
+    response = error_response(Unauthorized())
+    response["WWW-Authenticate"] = 'Bearer realm="docs"'
+    return response
+
+
 def _text(request, body: str, content_type: str, stamp: str) -> HttpResponse:
     etag = '"' + hashlib.sha256(f"{stamp}\n{body}".encode()).hexdigest()[:32] + '"'
     if etag in request.headers.get("If-None-Match", ""):
@@ -37,10 +55,14 @@ def _text(request, body: str, content_type: str, stamp: str) -> HttpResponse:
     else:
         response = HttpResponse(body, content_type=content_type)
     response["ETag"] = etag
-    response["Vary"] = "Accept"
-    response["Access-Control-Allow-Origin"] = "*"  # public docs text, read by any tool
     response["X-Robots-Tag"] = "noindex"  # the HTML pages are the ones to index
-    patch_cache_control(response, public=True, max_age=300)
+    if agent_settings.MCP_TOKEN:
+        response["Vary"] = "Accept, Authorization"
+        patch_cache_control(response, private=True, max_age=300)
+    else:
+        response["Vary"] = "Accept"
+        response["Access-Control-Allow-Origin"] = "*"  # public docs text, read by any tool
+        patch_cache_control(response, public=True, max_age=300)
     return response
 
 
@@ -50,6 +72,8 @@ def _origin(request) -> str:
 
 @require_safe
 async def llms_txt_view(request):
+    if not authorized(request):
+        return unauthorized()
     try:
         snapshot = await sync_to_async(docs_snapshot, thread_sensitive=False)()
     except AgentDocsError as exc:
@@ -59,6 +83,8 @@ async def llms_txt_view(request):
 
 @require_safe
 async def llms_full_txt_view(request):
+    if not authorized(request):
+        return unauthorized()
     try:
         snapshot = await sync_to_async(docs_snapshot, thread_sensitive=False)()
     except AgentDocsError as exc:

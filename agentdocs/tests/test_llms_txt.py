@@ -104,3 +104,26 @@ def test_llms_txt_is_revalidated_by_etag(client, snapshot):
     first = client.get("/llms.txt")
     again = client.get("/llms.txt", HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 304 and again.content == b""
+
+
+@pytest.mark.django_db
+def test_other_versions_and_languages_go_under_optional(client, tmp_path):
+    from rag.ingestion import ingest_docs
+    from rag.tests.conftest import write_tree
+
+    page = "---\ntitle: {title}\n---\n\n## Install\n\nInstall the {word} package with npm.\n"
+    site = write_tree(tmp_path / "site", {
+        "versions.json": '["1.0"]',
+        "docs/intro.md": page.format(title="Intro", word="walrus"),
+        "docs/guides/setup.md": page.format(title="Setup", word="otter"),
+        "versioned_docs/version-1.0/intro.md": page.format(title="Intro", word="heron"),
+        "i18n/fr/docusaurus-plugin-content-docs/current/intro.md":
+            page.format(title="Introduction", word="loutre"),
+    })
+    ingest_docs(docs_path=site, base_url="https://docs.example.test")
+    parsed = parse_llms_txt(client.get("/llms.txt").content.decode())
+    assert list(parsed["sections"]) == ["Docs", "Guides", "Optional"]
+    optional = parsed["sections"]["Optional"]
+    assert len(optional) == 2
+    for link in [item for items in parsed["sections"].values() for item in items]:
+        assert client.get(urlsplit(link["url"]).path).status_code == 200, link

@@ -78,3 +78,19 @@ def test_copies_and_llms_txt_follow_a_new_index_generation(client, tmp_path):
     assert "Install the obelisk cache" in after and "pyramid" not in after
     assert "/docs/tutorial-basics/create-a-page.md" not in client.get("/llms.txt").content.decode()
     assert client.get("/docs/tutorial-basics/create-a-page.md").status_code == 404
+
+
+def test_with_a_token_the_copies_and_llms_files_are_private(client, jest_index, settings, db):
+    settings.AGENTS_MCP_TOKEN = "agent-token-0123456789"
+    for path in ("/llms.txt", "/llms-full.txt", "/docs/getting-started.md"):
+        refused = client.get(path)
+        assert refused.status_code == 401, path
+        assert refused.json()["error"]["code"] == "unauthorized"
+        assert "agent-token" not in refused.content.decode()
+        allowed = client.get(path, HTTP_AUTHORIZATION="Bearer agent-token-0123456789")
+        assert allowed.status_code == 200, path
+        assert "Access-Control-Allow-Origin" not in allowed
+        assert "private" in allowed["Cache-Control"]
+    # Without the token, Accept: text/markdown on a page path gets the page's usual answer.
+    page = client.get("/docs/getting-started", HTTP_ACCEPT="text/markdown")
+    assert not page.get("Content-Type", "").startswith("text/markdown")

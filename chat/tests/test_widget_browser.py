@@ -179,6 +179,8 @@ def test_each_question_sends_the_page_url(page, server):
     requests = [json.loads(r.post_data) for r in page.watch.sent if r.url.endswith("/chat")]
     assert requests[0]["page_url"] == server.origin + "/#install"
     assert requests[0]["client_message_id"]
+    # The question is recorded on the widget channel (analytics by channel, docs/agents.md).
+    assert [r for r in page.watch.sent if r.url.endswith("/chat")][0].headers["x-chat-client"] == "widget"
     page.watch.assert_clean()
 
 
