@@ -2,15 +2,14 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView
 
 from chat import health
 
-from .docs_viewer import docs_page
+from .docs_viewer import demo_page, docs_page
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="demo.html"), name="demo"),
+    path("", demo_page, name="demo"),  # only with DEMO_DOCS_DIR or DEBUG (docs_viewer)
     path("", include("chat.urls")),
     path("chatkit", include("chat.chatkit.urls")),
     path("healthz", health.healthz, name="healthz"),
