@@ -266,8 +266,38 @@ def _lock_for_reading(generation_dir: Path) -> int:
             raise FileNotFoundError(lock_path)
     except OSError as exc:
         os.close(fd)
-        raise IndexUnavailable(f"{generation_dir} is being removed") from exc
+        if isinstance(exc, FileNotFoundError) or exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+            raise IndexUnavailable(f"{generation_dir} is being removed") from exc
+        raise IndexUnavailable(_no_flock_message(generation_dir, exc)) from exc
     return fd
+
+
+def _no_flock_message(path: Path, exc: OSError) -> str:
+    return (f"The filesystem holding {path} does not support flock ({exc.strerror or exc}):"
+            " worker processes cannot share the embedded index safely there. Put RAG_INDEX_DIR on"
+            " a local disk, or set QDRANT_URL to use a Qdrant server.")
+
+
+_degraded = {"count": 0}
+_degraded_lock = threading.Lock()
+
+
+def note_degraded_answer(reason: str) -> int:
+    """Count (per process) and log an answer given without retrieval; returns the count.
+
+    Such answers still return HTTP 200, so this log line and the ``degraded_answers`` figure
+    in ``/readyz`` are how an operator sees them.
+    """
+    with _degraded_lock:
+        _degraded["count"] += 1
+        count = _degraded["count"]
+    logger.error("answer degraded: no retrieval (%s); %d degraded answers in process %d",
+                 reason, count, os.getpid())
+    return count
+
+
+def degraded_answers() -> int:
+    return _degraded["count"]
 
 
 class _Handle:
@@ -627,9 +657,40 @@ class EdgeIndex(SearchIndex):
         with self.reading(collection) as handle:
             return handle.manifest.spec.dense_model
 
+    def sharing_problem(self, collection: str) -> str | None:
+        """Why the live generation cannot be read by several worker processes, or None.
+
+        Two things break sharing: a generation with a write-ahead log (built by an earlier
+        version; the engine locks it for one process) and an index folder whose filesystem
+        has no ``flock`` (clean-up could then delete a generation another worker reads).
+        """
+        generation = self.current_generation(collection)
+        if generation is None:
+            return None
+        path = self.collection_dir(collection) / generation
+        if (path / "shard" / "wal").exists() or not (path / READERS_LOCK).exists():
+            return (f"The live index generation {path} was built by an earlier version: only one"
+                    f" process can open it, so the other workers answer without sources."
+                    f" {ingest_hint(collection).capitalize()} to rebuild it for several workers.")
+        try:
+            fd = os.open(path / READERS_LOCK, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None  # replaced meanwhile
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                return _no_flock_message(path, exc)
+        finally:
+            os.close(fd)
+        return None
+
     def status(self, collection):
         info = {"ok": False, "backend": self.backend, "collection": collection}
         try:
+            problem = self.sharing_problem(collection)
+            if problem:
+                raise IndexUnavailable(problem)
             with self.reading(collection) as handle:
                 info.update(
                     ok=True, points=handle.shard.info().points_count, generation=handle.generation,
@@ -889,5 +950,5 @@ def index_status(collection: str | None = None) -> dict:
         index = get_index()
     except Exception as exc:  # noqa: BLE001 - status reports, it never raises
         return {"ok": False, "backend": "qdrant" if rag_settings.QDRANT_URL else "edge",
-                "collection": collection, "error": str(exc)}
-    return index.status(collection)
+                "collection": collection, "error": str(exc), "degraded_answers": degraded_answers()}
+    return {**index.status(collection), "degraded_answers": degraded_answers()}
