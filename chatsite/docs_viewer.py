@@ -9,7 +9,7 @@ team's own Docusaurus site instead; this viewer only exists so the demo's links 
 The docs are untrusted: pages come from ``rag.documents.load_pages``, which never follows
 a symbolic link or reads outside the folder, and a request picks one of those pages by its
 URL, never a file by its path, so ``..`` or a link in the folder cannot reach other files.
-Markdown is rendered with raw HTML disabled.
+Markdown is rendered with raw HTML disabled and images shown as links.
 """
 
 from functools import lru_cache
@@ -18,12 +18,27 @@ from pathlib import Path
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from markdown_it import MarkdownIt
 
 from rag.documents import iter_doc_files, load_pages
 
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def _image_as_link(self, tokens, idx, options, env) -> str:
+    """Images become links, as in the widget: a page must not make a visitor's browser fetch
+    from another host (a tracking pixel in a contributed page)."""
+    token = tokens[idx]
+    src = token.attrGet("src") or ""
+    alt = escape(self.renderInlineAsText(token.children or [], options, env))
+    if not src.lower().startswith(("http://", "https://", "/", "./", "../")):
+        return alt  # data: images and other schemes are left out
+    return f'<a href="{escape(src)}" rel="nofollow noopener noreferrer">{alt or escape(src)}</a>'
+
+
+_markdown.add_render_rule("image", _image_as_link)
 
 
 def demo_enabled() -> bool:

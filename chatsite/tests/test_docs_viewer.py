@@ -98,3 +98,16 @@ def test_docs_viewer_refuses_traversal(client, docs_dir, tmp_path, url):
     response = client.get(url)
     assert response.status_code == 404
     assert b"leaked" not in response.content
+
+
+def test_docs_viewer_shows_images_as_links_and_drops_script_links(client, docs_dir):
+    (docs_dir / "media.md").write_text(
+        "---\ntitle: Media\n---\n\n## Pictures\n\n![pixel](https://tracker.example.invalid/p.png)\n"
+        "![inline](data:image/png;base64,AAAA)\n[bad](javascript:alert(1))\n"
+    )
+    response = client.get("/docs/media")
+    assert response.status_code == 200
+    assert b"<img" not in response.content
+    assert b'<a href="https://tracker.example.invalid/p.png"' in response.content
+    main = response.content.split(b"<main>", 1)[1]
+    assert b'="data:' not in main and b'href="javascript:' not in main
