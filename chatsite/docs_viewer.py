@@ -39,6 +39,9 @@ def _image_as_link(self, tokens, idx, options, env) -> str:
 
 
 _markdown.add_render_rule("image", _image_as_link)
+# markdown-it already refuses javascript:, vbscript: and file: links; data: too (it allows
+# data:image/*), so no link in a page opens a URL made up by the page itself.
+_markdown.validateLink = lambda url: not url.strip().lower().startswith(("javascript:", "vbscript:", "file:", "data:"))
 
 
 def demo_enabled() -> bool:

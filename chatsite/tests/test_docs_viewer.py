@@ -103,7 +103,7 @@ def test_docs_viewer_refuses_traversal(client, docs_dir, tmp_path, url):
 def test_docs_viewer_shows_images_as_links_and_drops_script_links(client, docs_dir):
     (docs_dir / "media.md").write_text(
         "---\ntitle: Media\n---\n\n## Pictures\n\n![pixel](https://tracker.example.invalid/p.png)\n"
-        "![inline](data:image/png;base64,AAAA)\n[bad](javascript:alert(1))\n"
+        "![inline](data:image/png;base64,AAAA)\n[bad](javascript:alert(1))\n[img](data:image/png;base64,AAAA)\n"
     )
     response = client.get("/docs/media")
     assert response.status_code == 200
