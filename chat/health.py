@@ -5,7 +5,9 @@
   in front of Django (``chatsite/asgi.py``) so it never waits behind the app's work.
 - ``GET /readyz``: readiness. Checks each dependency (the database with ``SELECT 1``, the
   search index through ``rag``'s ``index_status()``) and reports status and latency of each;
-  503 with ``Retry-After`` when any is down, naming which.
+  503 with ``Retry-After`` when any is down, naming which. The search index is "down" too when
+  its configuration cannot serve every worker process (e.g. an embedded index generation
+  only one process can open): such workers would answer without sources behind a 200.
 
 Both are plain async Django views (no DRF, no session, no auth) and exempt from the HTTPS redirect
 (``SECURE_REDIRECT_EXEMPT``) so probes over plain HTTP inside the network work. Error
@@ -107,8 +109,9 @@ def check_search_index() -> dict:
     info = dict(info) if isinstance(info, dict) else {}
     if not info.pop("ok", True):
         raise RuntimeError(str(info.get("error") or "the search index reports it is not ready"))
-    # Only coarse, non-sensitive facts are passed on (no URLs or paths).
-    return {key: info[key] for key in ("backend", "collection", "points") if key in info}
+    # Only coarse, non-sensitive facts are passed on (no URLs or paths). degraded_answers:
+    # answers this worker process gave without retrieval since it started.
+    return {key: info[key] for key in ("backend", "collection", "points", "degraded_answers") if key in info}
 
 
 def _index_status_function() -> Callable[[], dict] | None:

@@ -221,9 +221,10 @@ WHITENOISE_USE_FINDERS = DEBUG or not (STATIC_ROOT / "chat" / "widget.js.gz").ex
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # DEMO
-# The bundled docs are served at /docs/ so the demo's source links open; empty disables.
+# The demo page (/) and the docs viewer (/docs/) only when asked: DEMO_DOCS_DIR names the
+# docs to serve; unset, the bundled docs with DEBUG on and nothing in production.
 _demo_docs = os.environ.get("DEMO_DOCS_DIR")
-DEMO_DOCS_DIR = BASE_DIR / "docs" if _demo_docs is None else (Path(_demo_docs) if _demo_docs else None)
+DEMO_DOCS_DIR = (BASE_DIR / "docs" if DEBUG else None) if _demo_docs is None else (Path(_demo_docs) if _demo_docs else None)
 
 # SECURITY
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_int("NUM_PROXIES", 0) else None

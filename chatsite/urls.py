@@ -2,17 +2,16 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView
 
 from agentdocs import views as agentdocs_views
 from chat import health
 from insights import views as insights_views
 
-from .docs_viewer import docs_page
+from .docs_viewer import demo_page, docs_page
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="demo.html"), name="demo"),
+    path("", demo_page, name="demo"),  # only with DEMO_DOCS_DIR or DEBUG (docs_viewer)
     path("", include("chat.urls")),
     path("chatkit", include("chat.chatkit.urls")),
     path("api/ingest", include("rag.urls")),

@@ -6,3 +6,6 @@ class RagConfig(AppConfig):
     name = "rag"
     verbose_name = _("Docs index")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import checks  # noqa: F401 - registers the system checks

@@ -13,12 +13,21 @@ from the doc id (front matter ``id`` or the file name), with number prefixes (``
 ``1_basics/``) removed and ``index``/``README``/folder-named files mapping to their folder.
 Versioned (``versioned_docs/version-X/``) and translated
 (``i18n/<locale>/docusaurus-plugin-content-docs/<current|version-X>/``) trees are detected.
+
+Docs are untrusted input (they come from contributors and pull requests), so reading them is
+fenced (docs/security.md, "Docs as input"): symbolic links and anything but regular files are
+never followed, every file read (pages, partials) lies inside the docs folder, file names must
+be printable UTF-8, files and lines have size caps, and front matter is plain YAML (no
+anchors, aliases or tags; capped size and depth) with short string titles. A file that breaks
+one of these rules is skipped with a reason (``SkippedFile``) and the rest is read.
 """
 
 import json
 import logging
+import os
 import posixpath
 import re
+import stat
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,6 +42,15 @@ logger = logging.getLogger(__name__)
 DOC_SUFFIXES = (".md", ".mdx")
 CURRENT_VERSION = "current"
 DEFAULT_LOCALE = "en"
+
+# Limits on untrusted docs. Real Docusaurus pages stay far below them (the Jest, Redux and
+# React Native docs: largest page 90 kB, longest line 1.3 kB, largest front matter 309 bytes).
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_LINE_CHARS = 50_000
+MAX_FRONT_MATTER_BYTES = 16 * 1024
+MAX_FRONT_MATTER_DEPTH = 10
+MAX_TITLE_CHARS = 300
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 # Docusaurus' DefaultNumberPrefixParser: "01-intro" → "intro", but not dates or versions.
 _NUMBER_PREFIX = re.compile(r"^(?P<number>\d+)(?P<sep>\s*[-_.]+\s*)(?P<rest>[^-_.\s].*)$")
@@ -98,6 +116,21 @@ class Page:
 
 class DocumentError(ValueError):
     """A docs file that cannot be read (bad front matter, undecodable bytes)."""
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file left out of the docs, and why (shown in the ingest report and the log)."""
+
+    path: str  # relative to the docs folder, control characters escaped
+    reason: str
+
+
+def printable_path(path: str) -> str:
+    """``path`` safe to print in a report or a log line: control characters and bytes that
+    are not UTF-8 are shown escaped, so a file name cannot forge output lines."""
+    path = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return _CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group()):02x}", path)
 
 
 # ----------------------------------------------------------------------------- routing
@@ -206,16 +239,56 @@ def page_url(*, base_url: str, route_base_path: str, layout: Layout, slug: str) 
 # ----------------------------------------------------------------------------- front matter
 
 
+def _check_yaml_events(text: str) -> None:
+    """Refuse the YAML features docs never need and attackers use: anchors and aliases (an
+    alias bomb turns a few hundred bytes into gigabytes), explicit tags and ``%TAG``
+    directives, and deep nesting (the parser recurses)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise DocumentError("front matter uses YAML anchors or aliases (& and *), which are not allowed")
+        if isinstance(event, yaml.DocumentStartEvent) and event.tags:
+            raise DocumentError("front matter uses a YAML %TAG directive, which is not allowed")
+        if isinstance(event, yaml.NodeEvent) and getattr(event, "tag", None) is not None:
+            raise DocumentError(f"front matter uses the YAML tag {printable_path(str(event.tag))[:40]}, which is not allowed")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_FRONT_MATTER_DEPTH:
+                raise DocumentError(f"front matter is nested deeper than {MAX_FRONT_MATTER_DEPTH} levels")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _check_front_matter_fields(data: dict) -> None:
+    for key in ("title", "sidebar_label"):
+        value = data.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise DocumentError(f"front matter {key} must be a string (got {type(value).__name__})")
+        if len(value) > MAX_TITLE_CHARS:
+            raise DocumentError(f"front matter {key} is longer than {MAX_TITLE_CHARS} characters")
+        if _CONTROL_CHARS.search(value):
+            raise DocumentError(f"front matter {key} contains control characters")
+
+
 def split_front_matter(raw: str) -> tuple[dict, str]:
     match = _FRONT_MATTER.match(raw)
     if not match:
         return {}, raw
+    text = match.group(1) or ""
+    if len(text.encode("utf-8")) > MAX_FRONT_MATTER_BYTES:
+        raise DocumentError(f"front matter is larger than {MAX_FRONT_MATTER_BYTES} bytes")
     try:
-        data = yaml.safe_load(match.group(1) or "") or {}
+        _check_yaml_events(text)
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise DocumentError(f"invalid YAML front matter: {exc}") from exc
+    except RecursionError as exc:  # pragma: no cover - depth is checked first
+        raise DocumentError("front matter is nested too deeply") from exc
     if not isinstance(data, dict):
         raise DocumentError("front matter must be a YAML mapping")
+    _check_front_matter_fields(data)
     return data, raw[match.end():]
 
 
@@ -417,14 +490,45 @@ def _is_doc_file(rel: PurePosixPath) -> bool:
     return not any(part.startswith(("_", ".")) or part == "node_modules" for part in rel.parts)
 
 
+def read_doc_file(path: Path) -> str:
+    """The text of a regular file, refusing symbolic links, special files (FIFOs, devices,
+    ``/proc`` entries behind a link), oversized files, long lines and bytes that are not
+    UTF-8. Raises ``DocumentError`` saying which rule the file breaks."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if os.path.islink(path):
+            raise DocumentError("is a symbolic link") from exc
+        raise DocumentError(f"cannot be opened ({exc.strerror})") from exc
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise DocumentError("is not a regular file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise DocumentError(f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise DocumentError(f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(f"is not UTF-8 text (bad byte at offset {exc.start})") from exc
+    longest = max((len(line) for line in text.splitlines()), default=0)
+    if longest > MAX_LINE_CHARS:
+        raise DocumentError(f"has a line longer than {MAX_LINE_CHARS} characters")
+    return text
+
+
 def _site_roots(root: Path) -> tuple[list[Path], list[str] | None]:
-    """The folders to walk: a docs folder itself, or a site's docs/versioned/i18n trees."""
+    """The folders to walk: a docs folder itself, or a site's docs/versioned/i18n trees.
+
+    Symbolic links among them are left out like everywhere else."""
     versions = None
     versions_file = root / "versions.json"
-    if versions_file.is_file():
+    if versions_file.is_file() and not versions_file.is_symlink():
         try:
-            versions = [str(v) for v in json.loads(versions_file.read_text("utf-8"))]
-        except ValueError:
+            versions = [str(v) for v in json.loads(read_doc_file(versions_file))]
+        except (ValueError, TypeError):
             logger.warning("ignoring unreadable %s", versions_file)
     site_markers = ("docusaurus.config.js", "docusaurus.config.ts", "versioned_docs", "i18n")
     if (root / "docs").is_dir() and (versions is not None or any((root / m).exists() for m in site_markers)):
@@ -433,24 +537,89 @@ def _site_roots(root: Path) -> tuple[list[Path], list[str] | None]:
         walk += sorted(
             p for p in (root / "i18n").glob("*/docusaurus-plugin-content-docs/*") if p.is_dir()
         )
+        walk = [p for p in walk if not any(
+            part.is_symlink() for part in (p, *p.parents) if part != root and root in part.parents)]
         return walk, versions if versions is not None else []
     return [root], None
 
 
-def iter_doc_files(root: Path) -> Iterator[Path]:
-    """Every doc file below ``root`` in a stable order, partials and non-docs skipped."""
+def _name_problem(name: str) -> str | None:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "its name is not UTF-8"
+    if _CONTROL_CHARS.search(name):
+        return "its name contains control characters"
+    return None
+
+
+def walk_doc_files(root: Path) -> Iterator[Path | SkippedFile]:
+    """Every doc file below ``root`` in a stable order, partials and non-docs left out.
+
+    Yields a ``SkippedFile`` instead of a path for what looks like a doc (or a folder of
+    docs) but must not be read: a symbolic link (in or out of the folder alike), a FIFO,
+    socket or device, or a name with control characters or non-UTF-8 bytes. Symlinked
+    folders are not entered.
+    """
+    root = Path(root)
     walk, _ = _site_roots(root)
     for base in walk:
-        for path in sorted(base.rglob("*")):
-            if path.is_file() and _is_doc_file(PurePosixPath(path.relative_to(base).as_posix())):
-                yield path
+        for folder, dirs, files in os.walk(base, followlinks=False):
+            folder_path = Path(folder)
+            rel_folder = PurePosixPath(folder_path.relative_to(base).as_posix())
+            kept_dirs = []
+            for name in sorted(dirs):
+                rel = PurePosixPath(folder_path.relative_to(root).as_posix()) / name
+                if name.startswith(("_", ".")) or name == "node_modules":
+                    continue
+                problem = "is a symbolic link (not followed)" if (folder_path / name).is_symlink() else _name_problem(name)
+                if problem:
+                    yield SkippedFile(printable_path(str(rel)), f"folder {problem}")
+                    continue
+                kept_dirs.append(name)
+            dirs[:] = kept_dirs
+            for name in sorted(files):
+                if not _is_doc_file(rel_folder / name):
+                    continue
+                path = folder_path / name
+                rel = printable_path(path.relative_to(root).as_posix())
+                problem = _name_problem(name)
+                if problem is None:
+                    mode = os.lstat(path).st_mode
+                    if stat.S_ISLNK(mode):
+                        problem = "is a symbolic link (not followed)"
+                    elif not stat.S_ISREG(mode):
+                        problem = "is not a regular file"
+                if problem:
+                    yield SkippedFile(rel, problem)
+                else:
+                    yield path
+
+
+def iter_doc_files(root: Path) -> Iterator[Path]:
+    """The doc files ``walk_doc_files`` accepts."""
+    return (item for item in walk_doc_files(root) if isinstance(item, Path))
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
 
 
 def _load_partials(body: str, source: Path, root: Path, depth: int = 0) -> dict[str, str]:
-    """``import Note from './_Note.md'`` → {"Note": <its Markdown>}, one level of nesting."""
+    """``import Note from './_Note.md'`` → {"Note": <its Markdown>}, one level of nesting.
+
+    A partial is read only when its path, with every symbolic link resolved, is the same
+    file inside the docs folder (so no link on the way, and no ``..`` out of the folder).
+    A partial that cannot be read is a ``DocumentError`` of the page that imports it.
+    """
     partials: dict[str, str] = {}
     if depth > 2:
         return partials
+    real_root = root.resolve()
     for is_code, block in _iter_blocks(body):
         if is_code:
             continue
@@ -458,14 +627,17 @@ def _load_partials(body: str, source: Path, root: Path, depth: int = 0) -> dict[
             match = _IMPORT_DEFAULT.match(line.strip())
             if not match:
                 continue
-            target = (source.parent / match.group("source")).resolve()
-            try:
-                target.relative_to(root.resolve())
-            except ValueError:
+            target = Path(os.path.normpath(source.parent / match.group("source")))
+            if not _inside(target, root) or target.resolve() != real_root / target.relative_to(root):
+                logger.warning("not reading %s: it is outside the docs folder or behind a symbolic link",
+                               printable_path(str(match.group("source"))))
                 continue  # never read outside the docs folder
             if not target.is_file():
                 continue
-            _, partial_body = split_front_matter(target.read_text("utf-8"))
+            try:
+                _, partial_body = split_front_matter(read_doc_file(target))
+            except DocumentError as exc:
+                raise DocumentError(f"its partial {printable_path(match.group('source'))} {exc}") from exc
             nested = _load_partials(partial_body, target, root, depth + 1)
             partials[match.group("name")] = mdx_to_markdown(partial_body, nested).strip()
     return partials
@@ -485,13 +657,10 @@ def parse_page(
     """Parse one doc file; None when Docusaurus would not publish it (draft, unlisted)."""
     rel = PurePosixPath(path.relative_to(root).as_posix())
     try:
-        raw = path.read_text("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DocumentError(f"{rel}: not UTF-8 text ({exc})") from exc
-    try:
+        raw = read_doc_file(path)
         front_matter, body = split_front_matter(raw)
     except DocumentError as exc:
-        raise DocumentError(f"{rel}: {exc}") from exc
+        raise DocumentError(f"{printable_path(str(rel))}: {exc}") from exc
     if front_matter.get("draft") is True or front_matter.get("unlisted") is True:
         return None
     layout = detect_layout(
@@ -499,7 +668,11 @@ def parse_page(
         root_version=root_version, root_locale=root_locale,
     )
     doc_id, slug = doc_slug(layout.inner_path, front_matter)
-    markdown = mdx_to_markdown(body, _load_partials(body, path, root))
+    try:
+        partials = _load_partials(body, path, root)
+    except DocumentError as exc:
+        raise DocumentError(f"{printable_path(str(rel))}: {exc}") from exc
+    markdown = mdx_to_markdown(body, partials)
     h1_title, sections = split_sections(markdown)
     title = str(front_matter.get("title") or h1_title or strip_number_prefix(rel.stem))
     position = front_matter.get("sidebar_position")
@@ -536,18 +709,39 @@ def load_pages(
     base_url: str,
     route_base_path: str = "/docs",
     default_locale: str = DEFAULT_LOCALE,
+    skipped: list[SkippedFile] | None = None,
 ) -> list[Page]:
-    """Every published page below ``root`` (a docs folder or a Docusaurus site folder)."""
-    root = Path(root)
+    """Every published page below ``root`` (a docs folder or a Docusaurus site folder).
+
+    With a ``skipped`` list, a file that cannot be read safely is appended to it (and
+    logged) and the others are read; without one, the first such file raises
+    ``DocumentError``.
+    """
+    root = Path(root).resolve()  # the folder given is trusted; nothing below it is
     _, versions = _site_roots(root)
     root_version, root_locale = _root_context(root)
     pages = []
-    for path in iter_doc_files(root):
-        page = parse_page(
-            path, root=root, base_url=base_url, route_base_path=route_base_path,
-            default_locale=default_locale, versions=versions,
-            root_version=root_version, root_locale=root_locale,
-        )
+
+    def skip(item: SkippedFile) -> None:
+        if skipped is None:
+            raise DocumentError(f"{item.path}: {item.reason}")
+        logger.warning("skipping docs file %s: %s", item.path, item.reason)
+        skipped.append(item)
+
+    for path in walk_doc_files(root):
+        if isinstance(path, SkippedFile):
+            skip(path)
+            continue
+        try:
+            page = parse_page(
+                path, root=root, base_url=base_url, route_base_path=route_base_path,
+                default_locale=default_locale, versions=versions,
+                root_version=root_version, root_locale=root_locale,
+            )
+        except DocumentError as exc:
+            rel = printable_path(path.relative_to(root).as_posix())
+            skip(SkippedFile(rel, str(exc).removeprefix(f"{rel}: ")))
+            continue
         if page is not None:
             pages.append(page)
     rewrite_links(pages, base_url=base_url)  # once every page's URL is known

@@ -1,15 +1,21 @@
 """The search index: one interface, two backends with the same points and the same queries.
 
 - ``EdgeIndex`` (default, no ``QDRANT_URL``): Qdrant Edge, Qdrant's engine in-process, stored
-  under ``RAG_INDEX_DIR/edge/<collection>/``. The engine locks its folder for one process, so
-  the index lives in *generations*: ``gen-000007/`` holds a complete shard plus a
-  ``manifest.json`` (engine version, vector setup, pages and their hashes) and a
-  ``chunks.jsonl`` sidecar; a ``CURRENT`` file names the live generation and is replaced
-  atomically. Ingestion builds a new generation beside the live one (cached embeddings make
-  that cheap) and switches ``CURRENT``; a serving process notices the switch with one
-  ``stat()`` per search, opens the new generation and closes the old one once no search is
-  using it. Searches therefore always read a complete generation, and ``ingest_docs`` works
-  while the server is up.
+  under ``RAG_INDEX_DIR/edge/<collection>/``. The index lives in *generations*:
+  ``gen-000007/`` holds a complete shard plus a ``manifest.json`` (engine version, vector
+  setup, pages and their hashes) and a ``chunks.jsonl`` sidecar; a ``CURRENT`` file names the
+  live generation and is replaced atomically. Ingestion builds a new generation beside the
+  live one (cached embeddings make that cheap) and switches ``CURRENT``; a serving process
+  notices the switch with one ``stat()`` per search, opens the new generation and closes the
+  old one once no search is using it. Searches therefore always read a complete generation,
+  and ``ingest_docs`` works while the server is up.
+  A generation is written once and never changed, so its shard is built without a write-ahead
+  log (``wal_enabled=False``, durable once ``flush()`` returns, before ``CURRENT`` names it).
+  The engine's only lock is on the WAL folder, so every worker process of a multi-worker
+  server opens the same generation read-only, sharing its memory-mapped files through the page
+  cache (docs/operations.md has the measurements). Each reader holds a shared ``flock`` on the
+  generation's ``readers.lock`` while it has it open; clean-up deletes a retired generation
+  only when it can take that lock exclusively, i.e. when no process reads it any more.
 - ``ServerIndex`` (``QDRANT_URL`` set): a Qdrant server or Qdrant Cloud through qdrant-client,
   updated in place page by page. qdrant-client's local mode (``QdrantClient(path=...)``)
   stands in for a server in tests.
@@ -52,7 +58,9 @@ logger = logging.getLogger(__name__)
 SPARSE = "sparse"
 DENSE = "dense"
 RRF_K = 60
-INDEX_FORMAT = 1
+# 2: shards without a WAL (opened by any number of processes) and a readers.lock file.
+INDEX_FORMAT = 2
+READERS_LOCK = "readers.lock"
 UPSERT_BATCH = 256
 PAYLOAD_KEYWORDS = ("path", "version", "locale")
 _GENERATION = re.compile(r"^gen-(\d{6})$")
@@ -246,11 +254,64 @@ def _atomic_write(path: Path, data: str) -> None:
         raise
 
 
+def _lock_for_reading(generation_dir: Path) -> int:
+    """A descriptor holding a shared flock on the generation's readers.lock.
+
+    Raises ``IndexUnavailable`` when the generation is being (or has been) removed, so the
+    caller re-reads ``CURRENT``. The lock goes away with the process, so a crashed worker
+    never pins a generation on disk.
+    """
+    lock_path = generation_dir / READERS_LOCK
+    try:
+        fd = os.open(lock_path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError as exc:
+        raise IndexUnavailable(f"{generation_dir} is incomplete or was removed (no {READERS_LOCK})") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        if os.fstat(fd).st_ino != os.stat(lock_path).st_ino:
+            raise FileNotFoundError(lock_path)
+    except OSError as exc:
+        os.close(fd)
+        if isinstance(exc, FileNotFoundError) or exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+            raise IndexUnavailable(f"{generation_dir} is being removed") from exc
+        raise IndexUnavailable(_no_flock_message(generation_dir, exc)) from exc
+    return fd
+
+
+def _no_flock_message(path: Path, exc: OSError) -> str:
+    return (f"The filesystem holding {path} does not support flock ({exc.strerror or exc}):"
+            " worker processes cannot share the embedded index safely there. Put RAG_INDEX_DIR on"
+            " a local disk, or set QDRANT_URL to use a Qdrant server.")
+
+
+_degraded = {"count": 0}
+_degraded_lock = threading.Lock()
+
+
+def note_degraded_answer(reason: str) -> int:
+    """Count (per process) and log an answer given without retrieval; returns the count.
+
+    Such answers still return HTTP 200, so this log line and the ``degraded_answers`` figure
+    in ``/readyz`` are how an operator sees them.
+    """
+    with _degraded_lock:
+        _degraded["count"] += 1
+        count = _degraded["count"]
+    logger.error("answer degraded: no retrieval (%s); %d degraded answers in process %d",
+                 reason, count, os.getpid())
+    return count
+
+
+def degraded_answers() -> int:
+    return _degraded["count"]
+
+
 class _Handle:
     """An open generation; closed when retired and no search still uses it."""
 
-    def __init__(self, generation: str, path: Path, shard, manifest: Manifest, stamp):
+    def __init__(self, generation: str, path: Path, shard, manifest: Manifest, stamp, reader_lock: int):
         self.generation = generation
+        self.reader_lock = reader_lock  # fd holding a shared flock on readers.lock
         self.path = path
         self.shard = shard
         self.manifest = manifest
@@ -394,6 +455,9 @@ class EdgeIndex(SearchIndex):
             config = q.EdgeConfig(
                 vectors=dense_config,
                 sparse_vectors={SPARSE: q.EdgeSparseVectorParams(modifier=q.Modifier.Idf)},
+                # No WAL: the generation is never updated after this build, and the WAL's
+                # folder lock is what would keep a second worker process out.
+                wal_enabled=False,
             )
             try:
                 shard = q.EdgeShard.create(str(shard_path), config)
@@ -421,6 +485,7 @@ class EdgeIndex(SearchIndex):
                 shutil.rmtree(target, ignore_errors=True)
                 raise _edge_error(exc, shard_path, "write") from exc
             shard.close()
+            (target / READERS_LOCK).touch()
             with (target / "chunks.jsonl").open("w", encoding="utf-8") as handle:
                 for chunk in chunks:
                     handle.write(json.dumps(chunk.payload(), ensure_ascii=False) + "\n")
@@ -463,13 +528,30 @@ class EdgeIndex(SearchIndex):
             if name == keep or name in in_use or (number > keep_number and not newer_too):
                 continue
             path = directory / name
+            lock_path = path / READERS_LOCK
+            if lock_path.exists():
+                try:
+                    fd = os.open(lock_path, os.O_RDONLY | os.O_CLOEXEC)
+                except FileNotFoundError:
+                    continue  # another process removed it meanwhile
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    continue  # a process still reads it; it cleans up after switching
+                else:
+                    # Held while deleting: a reader that opened the lock file just before
+                    # gets LOCK_NB refused and re-reads CURRENT.
+                    shutil.rmtree(path, ignore_errors=True)
+                finally:
+                    os.close(fd)
+                continue
             shard_path = path / "shard"
-            if shard_path.exists():
+            if (shard_path / "wal").exists():  # a format-1 generation: its WAL lock tells
                 try:
                     shard = q.EdgeShard.load(str(shard_path))
                 except Exception as exc:  # noqa: BLE001 - the engine raises plain Exception
                     if isinstance(_edge_error(exc, shard_path, "open"), IndexLocked):
-                        continue  # a server still reads it; it cleans up after switching
+                        continue  # an older server still reads it
                 else:
                     shard.close()
             shutil.rmtree(path, ignore_errors=True)
@@ -538,15 +620,19 @@ class EdgeIndex(SearchIndex):
                 f" It is derived data: {ingest_hint(collection)} to rebuild it"
                 + (f" (last built from {manifest.docs_path} for {manifest.base_url})." if manifest.docs_path else ".")
             )
+        reader_lock = _lock_for_reading(path)
         try:
             shard = q.EdgeShard.load(str(path / "shard"))
         except Exception as exc:
+            os.close(reader_lock)
             raise _edge_error(exc, path / "shard", "open") from exc
-        return _Handle(generation, path, shard, manifest, stamp)
+        return _Handle(generation, path, shard, manifest, stamp, reader_lock)
 
     def _close_handle(self, handle: _Handle) -> None:
         with contextlib.suppress(Exception):
             handle.shard.close()
+        with contextlib.suppress(OSError):
+            os.close(handle.reader_lock)
 
     def _release(self, handle: _Handle) -> None:
         collection = handle.path.parent.name
@@ -597,9 +683,40 @@ class EdgeIndex(SearchIndex):
         with self.reading(collection) as handle:
             return handle.manifest.spec.dense_model
 
+    def sharing_problem(self, collection: str) -> str | None:
+        """Why the live generation cannot be read by several worker processes, or None.
+
+        Two things break sharing: a generation with a write-ahead log (built by an earlier
+        version; the engine locks it for one process) and an index folder whose filesystem
+        has no ``flock`` (clean-up could then delete a generation another worker reads).
+        """
+        generation = self.current_generation(collection)
+        if generation is None:
+            return None
+        path = self.collection_dir(collection) / generation
+        if (path / "shard" / "wal").exists() or not (path / READERS_LOCK).exists():
+            return (f"The live index generation {path} was built by an earlier version: only one"
+                    f" process can open it, so the other workers answer without sources."
+                    f" {ingest_hint(collection).capitalize()} to rebuild it for several workers.")
+        try:
+            fd = os.open(path / READERS_LOCK, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None  # replaced meanwhile
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                return _no_flock_message(path, exc)
+        finally:
+            os.close(fd)
+        return None
+
     def status(self, collection):
         info = {"ok": False, "backend": self.backend, "collection": collection}
         try:
+            problem = self.sharing_problem(collection)
+            if problem:
+                raise IndexUnavailable(problem)
             with self.reading(collection) as handle:
                 info.update(
                     ok=True, points=handle.shard.info().points_count, generation=handle.generation,
@@ -861,5 +978,5 @@ def index_status(collection: str | None = None) -> dict:
         index = get_index()
     except Exception as exc:  # noqa: BLE001 - status reports, it never raises
         return {"ok": False, "backend": "qdrant" if rag_settings.QDRANT_URL else "edge",
-                "collection": collection, "error": str(exc)}
-    return index.status(collection)
+                "collection": collection, "error": str(exc), "degraded_answers": degraded_answers()}
+    return {**index.status(collection), "degraded_answers": degraded_answers()}

@@ -7,6 +7,13 @@ pages are replaced, pages gone from the docs are pruned (unless ``prune=False``)
 engine version or vector setup rebuilds everything from the docs. ``dry_run`` reports what
 would change and touches nothing: no index, no embedding call, no database row.
 
+Docs are untrusted: a file that cannot be read safely (a symbolic link, a special file,
+bytes that are not UTF-8, front matter with YAML aliases or tags, an oversized file or line,
+control characters in its name; see ``rag.documents``) is skipped and listed in the report
+with the reason, and the rest is indexed, so one broken page in a pull request does not
+block every update of the site. A skipped page that the index already holds keeps its last
+good version there.
+
 After a successful index write the ``IndexedPage`` rows of the collection are brought in
 line with the index in one transaction.
 """
@@ -23,7 +30,7 @@ from django.utils import timezone
 
 from .chunking import Chunk, chunk_page, page_hash
 from .conf import rag_settings
-from .documents import DEFAULT_LOCALE, DocumentError, load_pages
+from .documents import DEFAULT_LOCALE, DocumentError, SkippedFile, load_pages
 from .embeddings import EmbeddingStats, embed_texts, model_key
 from .exceptions import IngestError
 from .index import Manifest, PageEntry, SearchIndex, WritePlan, get_index
@@ -62,6 +69,7 @@ class IngestReport:
     added_paths: list[str] = field(default_factory=list)
     updated_paths: list[str] = field(default_factory=list)
     deleted_paths: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)  # files not read, with the reason
 
     @property
     def changed(self) -> bool:
@@ -112,10 +120,14 @@ def ingest_docs(
 
     try:
         pages = load_pages(docs_path, base_url=base_url, route_base_path=route_base_path,
-                           default_locale=default_locale)
+                           default_locale=default_locale, skipped=report.skipped)
     except DocumentError as exc:
         raise IngestError(f"cannot read the docs: {exc}") from exc
     if not pages:
+        if report.skipped:
+            listed = "; ".join(f"{s.path}: {s.reason}" for s in report.skipped[:5])
+            raise IngestError(f"{docs_path} has no page that can be indexed; skipped {len(report.skipped)}"
+                              f" files ({listed})")
         raise IngestError(f"{docs_path} has no .md or .mdx pages to index")
     chunks_by_page: dict[str, list[Chunk]] = {}
     for n, page in enumerate(pages, 1):
@@ -167,7 +179,10 @@ def ingest_chunks(
             report.updated_paths.append(path)
         else:
             report.unchanged += 1
-    gone = sorted(p for p in set(indexed) - set(chunks_by_page) if prunable is None or prunable(indexed[p]))
+    # A skipped file is unreadable now, not deleted: its indexed version stays.
+    skipped_paths = {s.path for s in report.skipped}
+    gone = sorted(p for p in set(indexed) - set(chunks_by_page) - skipped_paths
+                  if prunable is None or prunable(indexed[p]))
     if prune:
         report.deleted_paths = gone
     else:
@@ -208,9 +223,10 @@ def ingest_chunks(
         _sync_pages(collection, manifest)
     report.elapsed = time.monotonic() - started
     logger.info(
-        "ingest %s: added=%d updated=%d deleted=%d unchanged=%d chunks=%d embedding_calls=%d %.1fs",
-        collection, report.added, report.updated, report.deleted, report.unchanged, report.chunks,
-        report.embedding_calls, report.elapsed,
+        "ingest %s: added=%d updated=%d deleted=%d unchanged=%d skipped=%d chunks=%d"
+        " embedding_calls=%d %.1fs",
+        collection, report.added, report.updated, report.deleted, report.unchanged,
+        len(report.skipped), report.chunks, report.embedding_calls, report.elapsed,
     )
     return report
 

@@ -32,6 +32,7 @@ from .generation import (
     system_prompt,
     urls_in,
 )
+from .index import note_degraded_answer
 from .relevance import (
     RELEVANCE_HITS,
     Decision,
@@ -191,11 +192,12 @@ async def retrieve(*, question: str, history: list[dict] | None = None, page_url
                 relevance_hits=relevance_hits, scope=scope, k=k, collection=collection,
                 page_url=page_url, stats=stats, result=result)
     except RetrievalUnavailable as exc:
-        logger.warning("retrieval unavailable: %s", exc)
+        note_degraded_answer(f"retrieval unavailable: {exc}")
         result.failed = True
         hits = relevance_hits = []
-    except Exception:  # the answer must go on whatever the index does
+    except Exception as exc:  # the answer must go on whatever the index does
         logger.warning("retrieval failed", exc_info=True)
+        note_degraded_answer(f"retrieval failed: {type(exc).__name__}")
         result.failed = True
         hits = relevance_hits = []
     result.retrieval_ms = int((time.monotonic() - started) * 1000)

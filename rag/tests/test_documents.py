@@ -319,3 +319,43 @@ def test_slugger_counts_like_github_slugger():
     assert [slugger.slug("foo"), slugger.slug("foo"), slugger.slug("foo-1"), slugger.slug("foo")] == [
         "foo", "foo-1", "foo-1-1", "foo-2",
     ]
+
+
+# ----------------------------------------------------------------------------- untrusted docs
+
+
+@pytest.mark.parametrize(("front_matter", "words"), [
+    ("a: &x [1, 2]\ntitle: *x\n", "aliases"),
+    ("title: !!str tagged\n", "YAML tag"),
+    ("title: !custom value\n", "YAML tag"),
+    ("title: 42\n", "must be a string"),
+    ("sidebar_label: " + "L" * 400 + "\n", "longer than"),
+    ("x: " + "[" * 20 + "]" * 20 + "\n", "nested deeper"),
+    ("k: " + "v" * 20_000 + "\n", "larger than"),
+])
+def test_front_matter_beyond_plain_short_yaml_is_refused(front_matter, words):
+    with pytest.raises(DocumentError, match=words):
+        split_front_matter(f"---\n{front_matter}---\nBody\n")
+
+
+def test_a_partial_outside_the_folder_or_behind_a_link_is_not_read(tmp_path):
+    outside = tmp_path / "outside.md"
+    outside.write_text("SECRET partial\n")
+    root = write_tree(tmp_path / "docs", {
+        "page.mdx": "import A from '../outside.md';\nimport B from './_b.md';\n\n# Page\n\n<A />\n<B />\nText.\n",
+    })
+    (root / "_b.md").symlink_to(outside)
+    [page] = load_pages(root, base_url=BASE)
+    assert "SECRET" not in "".join(s.text for s in page.sections)
+
+
+def test_a_bad_partial_skips_the_page_that_imports_it(tmp_path):
+    root = write_tree(tmp_path / "docs", {
+        "page.mdx": "import A from './_a.md';\n\n# Page\n\n<A />\n",
+        "other.md": "# Other\n\nFine.\n",
+    })
+    (root / "_a.md").write_bytes(b"\xff not utf-8")
+    skipped = []
+    pages = load_pages(root, base_url=BASE, skipped=skipped)
+    assert [p.path for p in pages] == ["other.md"]
+    assert skipped[0].path == "page.mdx" and "_a.md is not UTF-8" in skipped[0].reason

@@ -88,18 +88,63 @@ def test_index_built_by_another_engine_version_gives_a_clear_message(small_docs,
     assert "qdrant-edge-py 0.1.0" in message and "ingest_docs" in message and str(small_docs.resolve()) in message
 
 
-def test_a_generation_held_by_another_process_gives_a_clear_lock_message(small_docs, isolated_index):
+def test_several_processes_search_the_same_generation_at_once(small_docs, isolated_index):
+    """Worker processes of one server each open the live generation (no WAL, no engine lock)."""
+    import subprocess
+    import sys
+
     import qdrant_edge
 
     ingest_docs(docs_path=small_docs, base_url=BASE)
-    shard_path = next((isolated_index / "edge" / "docs").glob("gen-*/shard"))
-    holder = qdrant_edge.EdgeShard.load(str(shard_path))  # stands in for another process
+    generation = next((isolated_index / "edge" / "docs").glob("gen-*"))
+    assert not (generation / "shard" / "wal").exists()
+    holder = qdrant_edge.EdgeShard.load(str(generation / "shard"))  # stands in for a worker
     try:
-        with pytest.raises(IndexLocked, match="locked by another process") as caught:
-            search(query="pyramid", index=EdgeIndex(isolated_index))
-        assert "WouldBlock" not in str(caught.value)
+        assert search(query="pyramid", index=EdgeIndex(isolated_index)).hits[0].path == "intro.md"
+        script = (
+            "import sys, qdrant_edge as q\n"
+            "s = q.EdgeShard.load(sys.argv[1])\n"
+            "print(s.info().points_count)\n"
+            "s.close()\n"
+        )
+        other = subprocess.run([sys.executable, "-c", script, str(generation / "shard")],
+                               capture_output=True, text=True, timeout=60)
+        assert other.returncode == 0, other.stderr
+        assert int(other.stdout) == holder.info().points_count > 0
     finally:
         holder.close()
+
+
+def test_a_generation_read_by_another_process_is_not_deleted_until_it_lets_go(small_docs, isolated_index):
+    import fcntl
+    import os
+
+    ingest_docs(docs_path=small_docs, base_url=BASE)
+    first = next((isolated_index / "edge" / "docs").glob("gen-*"))
+    fd = os.open(first / "readers.lock", os.O_RDONLY)  # another worker reading gen-000001
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    try:
+        (small_docs / "intro.md").write_text("# Intro\n\nThe axolotl page.\n")
+        ingest_docs(docs_path=small_docs, base_url=BASE)
+        assert first.is_dir()
+    finally:
+        os.close(fd)
+    (small_docs / "intro.md").write_text("# Intro\n\nThe capybara page.\n")
+    ingest_docs(docs_path=small_docs, base_url=BASE)
+    assert sorted(p.name for p in first.parent.glob("gen-*")) == ["gen-000003"]
+
+
+def test_a_legacy_generation_with_a_write_ahead_log_is_rebuilt_by_the_next_ingest(small_docs, isolated_index):
+    ingest_docs(docs_path=small_docs, base_url=BASE)
+    manifest_path = next((isolated_index / "edge" / "docs").glob("gen-*/manifest.json"))
+    data = json.loads(manifest_path.read_text())
+    data["spec"]["format"] = 1
+    manifest_path.write_text(json.dumps(data))
+    with pytest.raises(IndexVersionMismatch, match="layout version is 1"):
+        search(query="pyramid", index=EdgeIndex(isolated_index))
+    report = ingest_docs(docs_path=small_docs, base_url=BASE)
+    assert "layout version is 1" in report.rebuilt
+    assert search(query="pyramid", index=EdgeIndex(isolated_index)).hits[0].path == "intro.md"
 
 
 def test_a_second_ingest_at_the_same_time_is_refused_with_a_clear_message(small_docs, isolated_index):

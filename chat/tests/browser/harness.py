@@ -109,6 +109,7 @@ class ChatServer:
             "STATIC_ROOT": str(data_dir / "static"),
             "DJANGO_SETTINGS_MODULE": "chatsite.settings",
             "LOG_LEVEL": "WARNING",
+            "DEMO_DOCS_DIR": str(REPO / "docs"),  # the demo page is off by default without DEBUG
             # Generous limits: the suite asks a handful of questions from one IP.
             "CHAT_RATE_IP": "1000/min",
             "CHAT_RATE_SESSION": "1000/min",

@@ -68,6 +68,8 @@ class Command(BaseCommand):
             )
         except (IngestError, EmbeddingError, RetrievalUnavailable) as exc:
             raise CommandError(str(exc)) from exc
+        for item in report.skipped:
+            self.stderr.write(self.style.WARNING(f"  skipped {item.path}: {item.reason}"))
         if report.rebuilt:
             self.stdout.write(self.style.WARNING(f"Rebuilt the whole index: {report.rebuilt}."))
         prefix = "Dry run, nothing changed. Would have: " if report.dry_run else ""
@@ -80,6 +82,7 @@ class Command(BaseCommand):
             f"{prefix}added {report.added}, updated {report.updated}, deleted {report.deleted},"
             f" unchanged {report.unchanged} pages"
             + (f", kept {report.kept} pages no longer in the docs" if report.kept else "")
+            + (f", skipped {len(report.skipped)} files (listed above)" if report.skipped else "")
             + f"; {report.chunks} chunks; {report.embedding_calls} embedding calls;"
             f" {report.elapsed:.1f} s ({report.backend}, collection {report.collection})"
         )
