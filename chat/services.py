@@ -185,6 +185,7 @@ def message_claim_answer(*, question: ChatMessage) -> tuple[ChatMessage, bool]:
 def turn_records_create(
     *, session: ChatSession, content: str, client_message_id: str | None = None,
     page_url: str = "", question: ChatMessage | None = None, new_session: bool = False,
+    channel: str = "",
 ) -> tuple[ChatMessage, ChatMessage, bool]:
     """Store a turn's question and reserve its answer; returns ``(question, answer, claimed)``.
 
@@ -199,6 +200,7 @@ def turn_records_create(
         question = ChatMessage.objects.create(
             session=session, client_message_id=client_message_id, role=Role.USER,
             content=content, page_url=page_url, origin=Origin.SERVER, status=Status.COMPLETE,
+            channel=channel or session.channel,
         )
         answer = ChatMessage.objects.create(
             session=session, role=Role.ASSISTANT, status=Status.PENDING, reply_to=question,
@@ -207,7 +209,8 @@ def turn_records_create(
         return question, answer, True
     if question is None:
         question, _ = message_create_user(session=session, content=content,
-                                          client_message_id=client_message_id, page_url=page_url)
+                                          client_message_id=client_message_id, page_url=page_url,
+                                          channel=channel)
     answer, claimed = message_claim_answer(question=question)
     return question, answer, claimed
 

@@ -193,6 +193,7 @@ def _prepare(turn: ChatTurn, session_id: str | None, client_message_id: str | No
         question, answer, claimed = services.turn_records_create(
             session=session, content=turn.text, client_message_id=client_message_id,
             page_url=turn.page_url, question=existing, new_session=attempt["created"],
+            channel=channel,
         )
         attempt["question"] = question
         if claimed:
