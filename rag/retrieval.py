@@ -12,7 +12,7 @@ locked, built by another engine version, or the Qdrant server is unreachable.
 
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from .conf import rag_settings
 from .documents import CURRENT_VERSION
@@ -71,7 +71,11 @@ def _hit(point) -> Hit:
 
 
 def _with_page_evidence(hits: list[Hit]) -> list[Hit]:
-    """Hits re-ranked by their own score plus a share of their page's other best chunks."""
+    """Hits re-ranked by their own score plus a share of their page's other best chunks.
+
+    Each hit's ``score`` becomes that ranking score, so callers that show scores (sources,
+    MCP ``search_docs``) list them in the order they are ranked.
+    """
     by_page: dict[str, list[float]] = {}
     for hit in hits:
         by_page.setdefault(hit.path, []).append(hit.score)
@@ -82,7 +86,7 @@ def _with_page_evidence(hits: list[Hit]) -> list[Hit]:
         bonus = PAGE_EVIDENCE * sum(others[:PAGE_EVIDENCE_CHUNKS])
         boosted.append((-(hit.score + bonus), position, hit))
     boosted.sort(key=lambda item: item[:2])
-    return [hit for _, _, hit in boosted]
+    return [replace(hit, score=-negative) for negative, _, hit in boosted]
 
 
 def search(

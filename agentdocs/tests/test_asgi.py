@@ -8,10 +8,13 @@ from agentdocs.asgi import AgentRouter
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_the_project_application_is_the_agent_router():
+def test_the_project_application_routes_through_the_agent_router():
+    from chat.health import HealthzFastPath
     from chatsite.asgi import application
 
-    assert isinstance(application, AgentRouter)
+    # /healthz is answered first (chat.health), then everything goes through the router.
+    assert isinstance(application, HealthzFastPath)
+    assert isinstance(application.app, AgentRouter)
 
 
 async def test_mcp_with_a_trailing_slash_is_the_same_endpoint(live):
