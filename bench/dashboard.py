@@ -49,7 +49,7 @@ def store(total: int, rng: random.Random) -> tuple[int, int]:
     with raw.cursor() as cur:
         with cur.copy("COPY chat_chatsession (token_hash, channel, title, started_on_url, metadata,"
                       " created_at, last_active_at) FROM STDIN") as copy:
-            for n in range(sessions):
+            for n in range(sessions):  # ids follow this order: channel = CHANNELS[n % 5]
                 started = now - dt.timedelta(days=rng.uniform(0, 90))
                 copy.write_row((hash_token(new_token()), CHANNELS[n % len(CHANNELS)], "", "", "{}",
                                 started, started))
@@ -62,9 +62,10 @@ def store(total: int, rng: random.Random) -> tuple[int, int]:
                                "score": 0.5, "snippet": "…"} for i in range(1, 4)])
         with cur.copy("COPY chat_history (id, session_id, role, content, sources, status, origin,"
                       " reply_to_id, page_url, refused, model, ttft_ms, latency_ms, rating,"
-                      " rating_comment, rated_at, error, created_at, updated_at) FROM STDIN") as copy:
+                      " rating_comment, rated_at, error, created_at, updated_at, channel) FROM STDIN") as copy:
             for n in range(total // 2):
                 session_id, started = session_rows[n % len(session_rows)]
+                channel = CHANNELS[(session_id - session_rows[0][0]) % len(CHANNELS)]
                 at = min(now, started + dt.timedelta(minutes=rng.uniform(0, 600)))
                 refused = rng.random() < 0.1
                 text = rng.choice(TOPICS if refused else ANSWERED) + f" (variant {rng.randrange(50)})"
@@ -72,11 +73,11 @@ def store(total: int, rng: random.Random) -> tuple[int, int]:
                 qid, aid = next_id, next_id + 1
                 next_id += 2
                 copy.write_row((qid, session_id, "user", text, "[]", "complete", "server", None, "",
-                                False, "", None, None, None, "", None, "", at, at))
+                                False, "", None, None, None, "", None, "", at, at, channel))
                 copy.write_row((aid, session_id, "assistant", "The answer [1].",
                                 "[]" if refused else sources, "complete", "server", qid, "",
                                 refused, "fake", rng.randint(40, 900), rng.randint(300, 4000), down,
-                                "", at if down else None, "", at, at))
+                                "", at if down else None, "", at, at, ""))
         cur.execute("SELECT setval(pg_get_serial_sequence('chat_history', 'id'), %s)", (next_id,))
         cur.execute("ANALYZE")
     raw.commit()
