@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -269,7 +270,10 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # The demo page (/) and the docs viewer (/docs/) only when asked: DEMO_DOCS_DIR names the
 # docs to serve; unset, the bundled docs with DEBUG on and nothing in production.
 _demo_docs = os.environ.get("DEMO_DOCS_DIR")
-DEMO_DOCS_DIR = (BASE_DIR / "docs" if DEBUG else None) if _demo_docs is None else (Path(_demo_docs) if _demo_docs else None)
+if _demo_docs is None:
+    DEMO_DOCS_DIR = BASE_DIR / "docs" if DEBUG else None
+else:
+    DEMO_DOCS_DIR = Path(_demo_docs) if _demo_docs else None
 
 # SECURITY
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_int("NUM_PROXIES", 0) else None

@@ -19,10 +19,9 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
-
 
 from .clients import get_async_openai
 from .conf import rag_settings
@@ -37,7 +36,7 @@ CONTEXT_CHARS = 14000
 LEAK_REPLY = "I can't share that. I can only help with questions about this documentation."
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_prompt(name: str) -> str:
     return (PROMPTS_DIR / f"{name}.txt").read_text(encoding="utf-8").strip()
 

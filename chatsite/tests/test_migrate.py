@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow  # each test migrates a fresh database in a subprocess
 
 
 def tables(path: Path) -> set[str]:
