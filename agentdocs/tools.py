@@ -13,6 +13,7 @@ from chat import turns
 from chat.conf import chat_settings
 from chat.exceptions import ChatError
 from chat.models import ChatSession
+from chat.selectors import history_within_cap
 from rag.exceptions import RetrievalUnavailable
 from rag.services import source_for
 
@@ -108,7 +109,7 @@ def _history(history) -> list[dict]:
         content = _text_arg(item.get("content"), field=f"{field}.content",
                             limit=chat_settings.MAX_MESSAGE_CHARS)
         cleaned.append({"role": item["role"], "content": content})
-    return cleaned[-2 * chat_settings.HISTORY_TURNS:]
+    return history_within_cap(cleaned)
 
 
 async def ask(*, question: str, history: list | None = None) -> dict:

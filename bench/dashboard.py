@@ -43,7 +43,7 @@ def store(total: int, rng: random.Random) -> tuple[int, int]:
 
     from chat.tokens import hash_token, new_token
 
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     sessions = max(1, total // 200)
     raw = connection.connection
     with raw.cursor() as cur:
@@ -139,7 +139,7 @@ def main() -> int:
         for _ in range(args.rounds):
             new_traffic(rng)
             # Due again (the view refreshes figures older than five minutes).
-            RollupState.objects.update(last_run_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=10))
+            RollupState.objects.update(last_run_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10))
             after.append(render(client))
         rows = [["steady (aggregates only)", h.fmt(h.percentile(steady, 0.5)), h.fmt(h.percentile(steady, 0.95))],
                 ["after 200 new messages (incremental rollup)", h.fmt(h.percentile(after, 0.5)),

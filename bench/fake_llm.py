@@ -1,6 +1,6 @@
 """An OpenAI-compatible fake LLM in its own process, for the benchmarks.
 
-It answers like ``rag/tests/openai_server.py`` (``FakeOpenAI``): ``POST /v1/chat/completions``
+It answers like ``testing/openai_server.py`` (``FakeOpenAI``): ``POST /v1/chat/completions``
 streams ``chat.completion.chunk`` events then ``data: [DONE]`` (or one JSON body when not
 streaming), ``POST /v1/embeddings`` returns the same deterministic hashed-word vectors. The
 reply, the time to first token and the tokens per second are fixed on the command line.
@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rag.tests.openai_server import FakeOpenAI, fake_embedding, split_tokens  # noqa: E402
+from testing.openai_server import FakeOpenAI, fake_embedding, split_tokens  # noqa: E402
 
 WORDS = ("jest runs each test file in its own worker so configure maxWorkers to limit "
          "parallel processes and use bail to stop after the first failing suite while "

@@ -149,7 +149,7 @@ def stages(questions: list[str], token: str, rounds: int) -> dict:
         hits = timed("retrieval: search",
                      lambda question=question: search(query=question, k=rag_services.SEARCH_K).hits)
         timed("retrieval: relevance decision",
-              lambda: decide(question=question, query=question, hits=hits))
+              lambda question=question, hits=hits: decide(question=question, query=question, hits=hits))
         retrieved = timed("retrieval (rag retrieve())",
                           lambda question=question: asyncio.run(rag_services.retrieve(question=question)))
 

@@ -96,7 +96,7 @@ def machine() -> dict:
         "memory_gb": round(mem_kb / 1024 / 1024, 1),
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "git_commit": commit,
         # Other work on the machine skews every number; recorded so a run can be judged.
         "load_average_1m_5m_15m": list(os.getloadavg()),

@@ -48,11 +48,11 @@ def populate():
             user = n % 2 == 0
             yield ChatMessage(
                 session=session, role="user" if user else "assistant",
-                content=("How do I configure the thing number %d? " % n) * (2 if user else 12),
+                content=f"How do I configure the thing number {n}? " * (2 if user else 12),
                 sources=[] if user else sources, status="complete", created_at=now,
             )
 
-    for n in range(OTHER_SESSIONS):
+    for _ in range(OTHER_SESSIONS):
         session, _ = services.session_create()
         ChatMessage.objects.bulk_create(rows(session, OTHER_MESSAGES), batch_size=2000)
     small, small_token = services.session_create()

@@ -36,8 +36,8 @@ def self_rss_mb() -> float:
 
 def build(index_dir: Path, size: int) -> dict:
     import numpy as np
-
     import rag_search_latency as r1
+
     from rag.index import EdgeIndex
 
     rng = random.Random(7)
@@ -66,8 +66,8 @@ def _peak_rss_mb() -> float:
 
 def query(index_dir: Path, queries: int) -> dict:
     import numpy as np
-
     import rag_search_latency as r1
+
     from rag.clients import get_search_index
     from rag.relevance import decide
     from rag.retrieval import search

@@ -357,12 +357,12 @@ def token_path(repeat: int = 30) -> dict:
 
     django.setup()
     import httpx
-    from chat.sse import encode_event
     from fake_llm import reply_text, split_tokens
     from openai import AsyncOpenAI, AsyncStream
     from openai.types.chat import ChatCompletionChunk
-    from rag.generation import (CitationFilter, LeakGuard, Usage, _SSEChunks, filter_urls,
-                                system_prompt)
+
+    from chat.sse import encode_event
+    from rag.generation import CitationFilter, LeakGuard, Usage, _SSEChunks, filter_urls, system_prompt
 
     tokens = split_tokens(reply_text(TOKENS))
     base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1, "model": "fake-model"}

@@ -36,35 +36,46 @@ def history_page(*, session: ChatSession, after: int | None = None,
     return rows, None
 
 
+def history_within_cap(messages: list[dict], *, max_messages: int | None = None,
+                       max_tokens: int | None = None) -> list[dict]:
+    """The newest of ``messages`` (oldest first) within the history cap, oldest first.
+
+    The one cap on how much conversation reaches the model, in the answer prompt and the query
+    rewrite alike (rag uses the history it is given as it is): at most ``max_messages``
+    (default ``2 * CHAT_HISTORY_TURNS``) and, counting from the newest, at most
+    ``max_tokens`` (default ``CHAT_HISTORY_MAX_TOKENS``, estimated), so a long conversation
+    never grows the prompt without bound.
+    """
+    max_messages = max_messages or 2 * chat_settings.HISTORY_TURNS
+    max_tokens = chat_settings.HISTORY_MAX_TOKENS if max_tokens is None else max_tokens
+    kept, used = [], 0
+    for message in reversed(messages[-max_messages:]):
+        cost = estimate_tokens(message["content"])
+        if used + cost > max_tokens:
+            break
+        kept.append(message)
+        used += cost
+    kept.reverse()
+    return kept
+
+
 def history_for_prompt(*, session: ChatSession, before_id: int | None = None,
                        max_messages: int | None = None,
                        max_tokens: int | None = None) -> list[dict]:
     """The most recent completed turns before message ``before_id``, oldest first, as
-    ``[{"role", "content"}]`` for the answer prompt.
-
-    At most ``max_messages`` (default ``2 * CHAT_HISTORY_TURNS``) and, counting from the
-    newest, at most ``max_tokens`` (default ``CHAT_HISTORY_MAX_TOKENS``, estimated): a long
-    conversation never grows the prompt without bound. Interrupted and failed answers are
-    left out.
+    ``[{"role", "content", "origin"}]`` for the answer prompt, within the history cap
+    (``history_within_cap``). Interrupted and failed answers are left out.
     """
     max_messages = max_messages or 2 * chat_settings.HISTORY_TURNS
-    max_tokens = chat_settings.HISTORY_MAX_TOKENS if max_tokens is None else max_tokens
     queryset = ChatMessage.objects.filter(
         session=session, status=ChatMessage.Status.COMPLETE
     ).exclude(content="")
     if before_id is not None:
         queryset = queryset.filter(id__lt=before_id)
+    # origin: a client-appended "assistant" message is not the model's own turn.
     recent = list(queryset.order_by("-id").values("role", "content", "origin")[:max_messages])
-    kept, used = [], 0
-    for row in recent:
-        cost = estimate_tokens(row["content"])
-        if used + cost > max_tokens:
-            break
-        # origin: a client-appended "assistant" message is not the model's own turn.
-        kept.append({"role": row["role"], "content": row["content"], "origin": row["origin"]})
-        used += cost
-    kept.reverse()
-    return kept
+    recent.reverse()
+    return history_within_cap(recent, max_messages=max_messages, max_tokens=max_tokens)
 
 
 STARTER_MAX_CHARS = 120  # longer questions make poor buttons

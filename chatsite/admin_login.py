@@ -16,6 +16,7 @@ host at the proxy (docs/security.md) remains the stronger measure.
 import hashlib
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse

@@ -15,12 +15,13 @@ Markdown is rendered with raw HTML disabled and images shown as links.
 from functools import lru_cache
 from pathlib import Path
 
+from markdown_it import MarkdownIt
+
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from markdown_it import MarkdownIt
 
 from rag.documents import iter_doc_files, load_pages
 

@@ -7,11 +7,12 @@ extractive answer mode (no LLM). Production sets ``DATABASE_URL`` (Neon), ``QDRA
 """
 
 import os
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -52,6 +53,38 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def _parse_bool(value: str) -> bool:
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("not true or false")
+
+
+_PARSERS: dict[type, Callable[[str], object]] = {bool: _parse_bool, int: int, float: float, str: str,
+                                                  Path: Path}
+
+
+def env_setting(*names: str, cast: type = str):
+    """The value of the first of ``names`` set (non-empty) in the environment, as ``cast``;
+    None when none is set, so the app's own default (its ``conf.py``) applies.
+
+    Several names: the documented variable and the setting's own name (``LLM_TIMEOUT`` and
+    ``RAG_LLM_TIMEOUT``); setting both to different values is an error, not a silent choice.
+    """
+    found = {name: os.environ[name] for name in names if os.environ.get(name)}
+    if len(set(found.values())) > 1:
+        raise ImproperlyConfigured(f"{' and '.join(found)} are both set, to different values; set one of them.")
+    if not found:
+        return None
+    name, value = next(iter(found.items()))
+    try:
+        return _PARSERS[cast](value)
+    except ValueError:
+        kind = {bool: "true or false", int: "an integer", float: "a number"}.get(cast, cast.__name__)
+        raise ImproperlyConfigured(f"{name} must be {kind}, got {value!r}") from None
+
+
 # CORE
 DATA_DIR = Path(os.environ.get("CHATSITE_DATA_DIR", BASE_DIR / "data"))
 DEBUG = env_bool("DEBUG", False)
@@ -81,6 +114,8 @@ INSTALLED_APPS = [
     "rag",
     "insights",
     "agentdocs",
+    # The project's own commands (chatsite/management/commands/migrate.py).
+    "chatsite",
 ]
 
 MIDDLEWARE = [
@@ -135,45 +170,56 @@ if not DATABASE_URL:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASE_URL = f"sqlite:///{DATA_DIR / 'db.sqlite3'}"
 DATABASE_DIRECT_URL = os.environ.get("DATABASE_DIRECT_URL", "")
-_running_migrate = len(sys.argv) > 1 and sys.argv[1] == "migrate"
-_database_url = DATABASE_DIRECT_URL if (DATABASE_DIRECT_URL and _running_migrate) else DATABASE_URL
-_default_db = dj_database_url.parse(
-    _database_url,
-    conn_max_age=env_int("CONN_MAX_AGE", 0),
-    conn_health_checks=env_bool("CONN_HEALTH_CHECKS", True),
-)
-_host = urlsplit(_database_url).hostname or ""
-DATABASE_POOLED = env_bool("DATABASE_POOLED", "-pooler" in _host) and not (
-    DATABASE_DIRECT_URL and _running_migrate
-)
-if _default_db["ENGINE"] == "django.db.backends.postgresql":
-    _options = _default_db.setdefault("OPTIONS", {})
-    _options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
-    if DATABASE_POOLED:
-        _default_db["DISABLE_SERVER_SIDE_CURSORS"] = True
-        _options["prepare_threshold"] = None
-    _conn_max_age_set = bool(os.environ.get("CONN_MAX_AGE"))
-    if env_bool("DATABASE_POOL", not _conn_max_age_set and not _running_migrate):
-        if _default_db.get("CONN_MAX_AGE"):
-            raise ImproperlyConfigured(
-                "DATABASE_POOL=true cannot be combined with CONN_MAX_AGE (a pooled connection "
-                "is returned to the pool after each use). Unset CONN_MAX_AGE or set "
-                "DATABASE_POOL=false."
-            )
-        _options["pool"] = {
-            "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2),
-            "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10),
-            # Waiting for a free connection is bounded like opening one: when the database
-            # is unreachable a request degrades after the connect timeout, not later.
-            "timeout": env_float("DATABASE_POOL_TIMEOUT", float(_options["connect_timeout"])),
-        }  # with CONN_HEALTH_CHECKS (default on) Django checks a connection on checkout
-elif _default_db["ENGINE"] == "django.db.backends.sqlite3":
-    _default_db.setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+
+
+def database_settings(url: str, *, pooled: bool, pool: bool) -> dict:
+    """One ``DATABASES`` entry for ``url``: ``pooled`` when a transaction pooler sits in
+    front of it, ``pool`` for psycopg's client-side connection pool."""
+    db = dj_database_url.parse(
+        url, conn_max_age=env_int("CONN_MAX_AGE", 0), conn_health_checks=env_bool("CONN_HEALTH_CHECKS", True),
     )
-# The test runner's database name (several suites can then share one server).
-if os.environ.get("DATABASE_TEST_NAME"):
-    _default_db["TEST"] = {"NAME": os.environ["DATABASE_TEST_NAME"]}
+    if db["ENGINE"] == "django.db.backends.postgresql":
+        options = db.setdefault("OPTIONS", {})
+        options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
+        if pooled:
+            db["DISABLE_SERVER_SIDE_CURSORS"] = True
+            options["prepare_threshold"] = None
+        if pool:
+            if db.get("CONN_MAX_AGE"):
+                raise ImproperlyConfigured(
+                    "DATABASE_POOL=true cannot be combined with CONN_MAX_AGE (a pooled connection "
+                    "is returned to the pool after each use). Unset CONN_MAX_AGE or set "
+                    "DATABASE_POOL=false."
+                )
+            options["pool"] = {
+                "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2),
+                "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10),
+                # Waiting for a free connection is bounded like opening one: when the database
+                # is unreachable a request degrades after the connect timeout, not later.
+                "timeout": env_float("DATABASE_POOL_TIMEOUT", float(options["connect_timeout"])),
+            }  # with CONN_HEALTH_CHECKS (default on) Django checks a connection on checkout
+    elif db["ENGINE"] == "django.db.backends.sqlite3":
+        db.setdefault("OPTIONS", {}).update({
+            "timeout": 20, "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        })
+    # The test runner's database name (several suites can then share one server).
+    if os.environ.get("DATABASE_TEST_NAME"):
+        db["TEST"] = {"NAME": os.environ["DATABASE_TEST_NAME"]}
+    return db
+
+
+DATABASE_POOLED = env_bool("DATABASE_POOLED", "-pooler" in (urlsplit(DATABASE_URL).hostname or ""))
+_default_db = database_settings(
+    DATABASE_URL, pooled=DATABASE_POOLED, pool=env_bool("DATABASE_POOL", not os.environ.get("CONN_MAX_AGE")),
+)
+# `manage.py migrate` connects with this instead (chatsite/management/commands/migrate.py):
+# schema changes go to DATABASE_DIRECT_URL when it is set (bypassing the pooler), and never
+# through the client-side pool, which a one-shot command has no use for.
+MIGRATE_DATABASE = (
+    database_settings(DATABASE_DIRECT_URL, pooled=False, pool=False) if DATABASE_DIRECT_URL
+    else database_settings(DATABASE_URL, pooled=DATABASE_POOLED, pool=False)
+)
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -224,7 +270,10 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # The demo page (/) and the docs viewer (/docs/) only when asked: DEMO_DOCS_DIR names the
 # docs to serve; unset, the bundled docs with DEBUG on and nothing in production.
 _demo_docs = os.environ.get("DEMO_DOCS_DIR")
-DEMO_DOCS_DIR = (BASE_DIR / "docs" if DEBUG else None) if _demo_docs is None else (Path(_demo_docs) if _demo_docs else None)
+if _demo_docs is None:
+    DEMO_DOCS_DIR = BASE_DIR / "docs" if DEBUG else None
+else:
+    DEMO_DOCS_DIR = Path(_demo_docs) if _demo_docs else None
 
 # SECURITY
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_int("NUM_PROXIES", 0) else None
@@ -252,19 +301,20 @@ SERVER_BODY_TIMEOUT = env_float("SERVER_BODY_TIMEOUT", 30.0)
 
 # AGENTS
 # The MCP endpoint at /mcp, /llms.txt and the pages' Markdown copies (docs/agents.md).
-# Defaults live in agentdocs/conf.py; MCP_TOKEN makes /mcp require a bearer token.
-if "MCP_ENABLED" in os.environ:
-    AGENTS_MCP_ENABLED = env_bool("MCP_ENABLED", True)
-if os.environ.get("MCP_TOKEN"):
-    AGENTS_MCP_TOKEN = os.environ["MCP_TOKEN"]
-if os.environ.get("MCP_RATE"):
-    AGENTS_MCP_RATE = os.environ["MCP_RATE"]
-if "MCP_STATELESS" in os.environ:
-    AGENTS_MCP_STATELESS = env_bool("MCP_STATELESS", False)
-if os.environ.get("LLMS_TITLE"):
-    AGENTS_LLMS_TITLE = os.environ["LLMS_TITLE"]
-if os.environ.get("LLMS_SUMMARY"):
-    AGENTS_LLMS_SUMMARY = os.environ["LLMS_SUMMARY"]
+# Defaults live in agentdocs/conf.py; MCP_TOKEN makes /mcp require a bearer token. Each
+# variable is also accepted under the setting's own name (AGENTS_MCP_TOKEN, ...).
+if (_value := env_setting("MCP_ENABLED", "AGENTS_MCP_ENABLED", cast=bool)) is not None:
+    AGENTS_MCP_ENABLED = _value
+if (_value := env_setting("MCP_TOKEN", "AGENTS_MCP_TOKEN")) is not None:
+    AGENTS_MCP_TOKEN = _value
+if (_value := env_setting("MCP_RATE", "AGENTS_MCP_RATE")) is not None:
+    AGENTS_MCP_RATE = _value
+if (_value := env_setting("MCP_STATELESS", "AGENTS_MCP_STATELESS", cast=bool)) is not None:
+    AGENTS_MCP_STATELESS = _value
+if (_value := env_setting("LLMS_TITLE", "AGENTS_LLMS_TITLE")) is not None:
+    AGENTS_LLMS_TITLE = _value
+if (_value := env_setting("LLMS_SUMMARY", "AGENTS_LLMS_SUMMARY")) is not None:
+    AGENTS_LLMS_SUMMARY = _value
 
 # CORS
 # Only the docs sites listed in CORS_ALLOWED_ORIGINS may call the API from a browser. A
@@ -307,54 +357,76 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
-# CHAT (the reusable app's settings; defaults in chat/conf.py)
-CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 4000)
-CHAT_SESSION_IDLE_DAYS = env_int("CHAT_SESSION_IDLE_DAYS", 90)
-CHAT_SESSION_DAILY_TOKENS = env_int("CHAT_SESSION_DAILY_TOKENS", 200_000)
-CHAT_GLOBAL_DAILY_TOKENS = env_int("CHAT_GLOBAL_DAILY_TOKENS", 5_000_000)
+# CHAT (the reusable app's settings; defaults in chat/conf.py, variables named as the settings)
+if (_value := env_setting("CHAT_MAX_MESSAGE_CHARS", cast=int)) is not None:
+    CHAT_MAX_MESSAGE_CHARS = _value
+if (_value := env_setting("CHAT_SESSION_IDLE_DAYS", cast=int)) is not None:
+    CHAT_SESSION_IDLE_DAYS = _value
+if (_value := env_setting("CHAT_SESSION_DAILY_TOKENS", cast=int)) is not None:
+    CHAT_SESSION_DAILY_TOKENS = _value
+if (_value := env_setting("CHAT_GLOBAL_DAILY_TOKENS", cast=int)) is not None:
+    CHAT_GLOBAL_DAILY_TOKENS = _value
+# How much earlier conversation reaches the model (the answer prompt and the query rewrite).
+if (_value := env_setting("CHAT_HISTORY_TURNS", cast=int)) is not None:
+    CHAT_HISTORY_TURNS = _value
+if (_value := env_setting("CHAT_HISTORY_MAX_TOKENS", cast=int)) is not None:
+    CHAT_HISTORY_MAX_TOKENS = _value
 # An answer left pending this long (its process died mid-answer) is failed and may be retried.
-CHAT_PENDING_TIMEOUT_SECONDS = env_int("CHAT_PENDING_TIMEOUT_SECONDS", 300)
+if (_value := env_setting("CHAT_PENDING_TIMEOUT_SECONDS", cast=int)) is not None:
+    CHAT_PENDING_TIMEOUT_SECONDS = _value
 # Days question and answer text is kept; after that only counts and gap topics remain
 # (applied by `manage.py rollup_insights`). Unset: kept until the session is pruned.
-if os.environ.get("CHAT_TRANSCRIPT_DAYS"):
-    CHAT_TRANSCRIPT_DAYS = env_int("CHAT_TRANSCRIPT_DAYS", 0)
-if os.environ.get("CHAT_DB_THREADS"):  # threads for chat turns' database work (chat/conf.py)
-    CHAT_DB_THREADS = env_int("CHAT_DB_THREADS", 0)
+if (_value := env_setting("CHAT_TRANSCRIPT_DAYS", cast=int)) is not None:
+    CHAT_TRANSCRIPT_DAYS = _value
+if (_value := env_setting("CHAT_DB_THREADS", cast=int)) is not None:  # a chat turn's database threads
+    CHAT_DB_THREADS = _value
 
-# QDRANT
-# No QDRANT_URL: the embedded engine stores the index under RAG_INDEX_DIR.
-RAG_QDRANT_URL = os.environ.get("QDRANT_URL", "")
-RAG_QDRANT_API_KEY = os.environ.get("QDRANT_API_KEY", "")
-RAG_QDRANT_TIMEOUT = env_float("QDRANT_TIMEOUT", 5.0)
-RAG_INDEX_DIR = Path(os.environ.get("RAG_INDEX_DIR", DATA_DIR / "index"))
-RAG_COLLECTION = os.environ.get("RAG_COLLECTION", "docs")
-RAG_DOCS_BASE_URL = os.environ.get("DOCS_BASE_URL", "")
+# QDRANT (the rag app's settings; defaults in rag/conf.py)
+# No QDRANT_URL: the embedded engine stores the index under RAG_INDEX_DIR. The variables
+# named unlike their setting are also accepted under the setting's name (RAG_QDRANT_URL, ...).
+if (_value := env_setting("QDRANT_URL", "RAG_QDRANT_URL")) is not None:
+    RAG_QDRANT_URL = _value
+if (_value := env_setting("QDRANT_API_KEY", "RAG_QDRANT_API_KEY")) is not None:
+    RAG_QDRANT_API_KEY = _value
+if (_value := env_setting("QDRANT_TIMEOUT", "RAG_QDRANT_TIMEOUT", cast=float)) is not None:
+    RAG_QDRANT_TIMEOUT = _value
+# The project keeps the index beside its SQLite file, under DATA_DIR.
+RAG_INDEX_DIR = env_setting("RAG_INDEX_DIR", cast=Path) or DATA_DIR / "index"
+if (_value := env_setting("RAG_COLLECTION")) is not None:
+    RAG_COLLECTION = _value
+if (_value := env_setting("DOCS_BASE_URL", "RAG_DOCS_BASE_URL")) is not None:
+    RAG_DOCS_BASE_URL = _value
 # POST /api/ingest (CI pushes the Docusaurus plugin's manifest): off unless INGEST_TOKEN is set.
-if os.environ.get("INGEST_TOKEN"):
-    RAG_INGEST_TOKEN = os.environ["INGEST_TOKEN"]
-if os.environ.get("INGEST_MAX_BYTES"):
-    RAG_INGEST_MAX_BYTES = env_int("INGEST_MAX_BYTES", 0)
+if (_value := env_setting("INGEST_TOKEN", "RAG_INGEST_TOKEN")) is not None:
+    RAG_INGEST_TOKEN = _value
+if (_value := env_setting("INGEST_MAX_BYTES", "RAG_INGEST_MAX_BYTES", cast=int)) is not None:
+    RAG_INGEST_MAX_BYTES = _value
 # Questions scoring below this are answered "not covered by the docs" (docs/quality.md).
 # Unset: each index's own threshold, calibrated at ingestion.
-if os.environ.get("RAG_RELEVANCE_THRESHOLD"):
-    RAG_RELEVANCE_THRESHOLD = env_float("RAG_RELEVANCE_THRESHOLD", 0.0)
+if (_value := env_setting("RAG_RELEVANCE_THRESHOLD", cast=float)) is not None:
+    RAG_RELEVANCE_THRESHOLD = _value
 # With dense embeddings: cosine below this is "not covered" too (unset: measured per model).
-RAG_DENSE_RELEVANCE_THRESHOLD = (
-    env_float("RAG_DENSE_RELEVANCE_THRESHOLD", 0.0)
-    if os.environ.get("RAG_DENSE_RELEVANCE_THRESHOLD") else None
-)
+if (_value := env_setting("RAG_DENSE_RELEVANCE_THRESHOLD", cast=float)) is not None:
+    RAG_DENSE_RELEVANCE_THRESHOLD = _value
 # rag_eval --conversation runs through the chat turn; the chat app provides the runner.
 RAG_CONVERSATION_RUNNER = "chat.evaluation.conversation_session"
 
 # LLM
 # No OPENAI_API_KEY: offline mode, extractive answers quoting the docs with their sources.
-RAG_OPENAI_API_KEY = os.environ.get("OPENAI_API_KEY", "")
-RAG_OPENAI_BASE_URL = os.environ.get("OPENAI_BASE_URL", "")
-RAG_CHAT_MODEL = os.environ.get("CHAT_MODEL", "gpt-4o-mini")
-RAG_EMBEDDING_MODEL = os.environ.get("EMBEDDING_MODEL", "")
-RAG_EMBEDDING_DIMENSIONS = env_int("EMBEDDING_DIMENSIONS", 0)
-RAG_LLM_TIMEOUT = env_float("LLM_TIMEOUT", 60.0)
-RAG_MAX_TOKENS = env_int("LLM_MAX_TOKENS", 800)
+if (_value := env_setting("OPENAI_API_KEY", "RAG_OPENAI_API_KEY")) is not None:
+    RAG_OPENAI_API_KEY = _value
+if (_value := env_setting("OPENAI_BASE_URL", "RAG_OPENAI_BASE_URL")) is not None:
+    RAG_OPENAI_BASE_URL = _value
+if (_value := env_setting("CHAT_MODEL", "RAG_CHAT_MODEL")) is not None:
+    RAG_CHAT_MODEL = _value
+if (_value := env_setting("EMBEDDING_MODEL", "RAG_EMBEDDING_MODEL")) is not None:
+    RAG_EMBEDDING_MODEL = _value
+if (_value := env_setting("EMBEDDING_DIMENSIONS", "RAG_EMBEDDING_DIMENSIONS", cast=int)) is not None:
+    RAG_EMBEDDING_DIMENSIONS = _value
+if (_value := env_setting("LLM_TIMEOUT", "RAG_LLM_TIMEOUT", cast=float)) is not None:
+    RAG_LLM_TIMEOUT = _value
+if (_value := env_setting("LLM_MAX_TOKENS", "RAG_MAX_TOKENS", cast=int)) is not None:
+    RAG_MAX_TOKENS = _value
 
 # LOGGING
 LOGGING = {

@@ -11,8 +11,9 @@ whitenoise's response unchanged.
 
 import asyncio
 
-from django.core.handlers.asgi import ASGIRequest
 from whitenoise.middleware import WhiteNoiseFileResponse, WhiteNoiseMiddleware
+
+from django.core.handlers.asgi import ASGIRequest
 
 BLOCK_BYTES = 64 * 1024
 

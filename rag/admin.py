@@ -3,9 +3,14 @@
 - Indexed pages: read-only (``ingest_docs`` owns these rows): path, URL, chunks, content hash,
   when last indexed.
 - Test retrieval (``admin/rag/indexedpage/test-retrieval/``, linked from the list): type a
-  question, see the hits ``rag.retrieval.search`` returns (score, path, URL, heading,
-  snippet) and whether the chat would answer from them or say the docs don't cover it.
+  question (and, optionally, the page it is asked on and the question before it), see what
+  the chat would retrieve and decide. It calls the chat's own service,
+  ``rag.services.retrieve``: the same rewriting of follow-ups, page scope (docs version and
+  locale, with the fallback version), sparse-only relevance hits and covered/refused
+  decision, so the admin and the chat cannot disagree.
 """
+
+from asgiref.sync import async_to_sync
 
 from django import forms
 from django.contrib import admin
@@ -16,8 +21,8 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from .exceptions import RetrievalUnavailable
 from .models import IndexedPage
+from .services import SEARCH_K, retrieve
 
 SNIPPET_CHARS = 300
 
@@ -29,7 +34,24 @@ class TestRetrievalForm(forms.Form):
         strip=True,
         widget=forms.TextInput(attrs={"size": 80, "autofocus": True}),
     )
-    k = forms.IntegerField(label=_("Results"), min_value=1, max_value=50, initial=5)
+    page_url = forms.CharField(
+        label=_("Asked on page"),
+        max_length=2000,
+        required=False,
+        widget=forms.TextInput(attrs={"size": 80}),
+        help_text=_("Optional: the docs page URL the question is asked on; its version and "
+                    "locale scope the search, as in the chat."),
+    )
+    previous_question = forms.CharField(
+        label=_("Previous question"),
+        max_length=4000,
+        required=False,
+        strip=True,
+        widget=forms.TextInput(attrs={"size": 80}),
+        help_text=_("Optional: the question asked before, to test how a follow-up is rewritten."),
+    )
+    k = forms.IntegerField(label=_("Results"), min_value=1, max_value=50, initial=SEARCH_K,
+                           required=False, help_text=_("Empty: %(k)s, as the chat.") % {"k": SEARCH_K})
     collection = forms.CharField(
         label=_("Collection"),
         max_length=100,
@@ -38,12 +60,16 @@ class TestRetrievalForm(forms.Form):
     )
 
 
-def test_retrieval(*, question: str, k: int, collection: str | None) -> dict:
-    """Run the real search and the chat's covered/refused decision for one question."""
-    from . import relevance, retrieval
+def test_retrieval(*, question: str, k: int | None = None, collection: str | None = None,
+                   page_url: str | None = None, previous_question: str | None = None) -> dict:
+    """What the chat's retrieval (``rag.services.retrieve``) gives for one question.
 
-    result = retrieval.search(query=question, k=k, collection=collection or None)
-    decision = relevance.decide(question=question, query=question, hits=result.hits)
+    ``failed`` is true when the index could not be searched (the chat then answers without
+    the docs); the page then shows that instead of hits.
+    """
+    history = [{"role": "user", "content": previous_question}] if previous_question else []
+    result = async_to_sync(retrieve)(question=question, history=history, page_url=page_url or None,
+                                     collection=collection or None, k=k or SEARCH_K)
     return {
         "hits": [
             {
@@ -56,9 +82,13 @@ def test_retrieval(*, question: str, k: int, collection: str | None) -> dict:
             }
             for hit in result.hits
         ],
-        "mode": result.mode,
-        "elapsed_ms": round(result.elapsed_ms, 1),
-        "decision": decision,
+        "query": result.query,
+        "rewrite": result.rewrite,
+        "scope": result.scope,
+        "scope_notice": result.scope_notice,
+        "elapsed_ms": result.retrieval_ms,
+        "decision": result.decision,
+        "failed": result.failed,
     }
 
 
@@ -123,14 +153,9 @@ class IndexedPageAdmin(admin.ModelAdmin):
         form = TestRetrievalForm(request.GET if "question" in request.GET else None)
         outcome, error = None, None
         if form.is_valid():
-            try:
-                outcome = test_retrieval(
-                    question=form.cleaned_data["question"],
-                    k=form.cleaned_data["k"],
-                    collection=form.cleaned_data["collection"],
-                )
-            except RetrievalUnavailable as exc:
-                error = str(exc)
+            outcome = test_retrieval(**form.cleaned_data)
+            if outcome["failed"]:
+                outcome, error = None, _("the chat would answer without the docs (see the server log).")
         context = {
             **self.admin_site.each_context(request),
             "title": _("Test retrieval"),

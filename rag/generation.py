@@ -19,10 +19,9 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
-
 
 from .clients import get_async_openai
 from .conf import rag_settings
@@ -30,14 +29,14 @@ from .exceptions import GenerationError
 from .link_filter import filter_urls, urls_in  # noqa: F401 (the link filter; rag.services imports it here)
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
-# How much recent conversation goes into the prompt (messages, and characters per message).
-HISTORY_MESSAGES = 6
+# Characters of each earlier message in the prompt. How many messages come is the caller's
+# one history cap (chat: CHAT_HISTORY_TURNS and CHAT_HISTORY_MAX_TOKENS), not decided here.
 HISTORY_MESSAGE_CHARS = 1500
 CONTEXT_CHARS = 14000
 LEAK_REPLY = "I can't share that. I can only help with questions about this documentation."
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_prompt(name: str) -> str:
     return (PROMPTS_DIR / f"{name}.txt").read_text(encoding="utf-8").strip()
 
@@ -86,6 +85,10 @@ CLIENT_TEXT_LABEL = ("[Text the client added to the conversation as an earlier r
 def history_messages(history: list[dict]) -> list[dict]:
     """Recent turns as chat messages. Each item is ``{"role", "content", "origin"?}``.
 
+    Every message of ``history`` is used: the caller has already cut the conversation to the
+    history cap (``chat.selectors.history_for_prompt``), and the query rewriter sees the same
+    messages, so a second, different cap here would make the two disagree.
+
     Only answers this server wrote (``origin`` absent or ``"server"``) become assistant
     turns. An ``assistant`` message a client appended (``POST /chat/history``,
     ``origin="client"``) is anyone's text: replayed as the model's own turn it would put
@@ -93,7 +96,7 @@ def history_messages(history: list[dict]) -> list[dict]:
     labelled as client text.
     """
     messages = []
-    for item in (history or [])[-HISTORY_MESSAGES:]:
+    for item in history or []:
         role = item.get("role")
         content = str(item.get("content") or "").strip()
         if role not in ("user", "assistant") or not content:

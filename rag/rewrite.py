@@ -98,8 +98,10 @@ def offline_rewrite(*, question: str, history: list[dict]) -> str:
 
 
 def _transcript(history: list[dict]) -> str:
+    """The conversation for the rewrite prompt: the same messages the answer prompt gets
+    (the caller's history cap), each clipped to HISTORY_CHARS."""
     lines = []
-    for item in (history or [])[-4:]:
+    for item in history or []:
         role = item.get("role")
         if role in ("user", "assistant"):
             content = str(item.get("content") or "").strip()[:HISTORY_CHARS]

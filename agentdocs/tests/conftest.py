@@ -8,6 +8,7 @@ import time
 
 import pytest
 import uvicorn
+
 from django.core.cache import cache
 
 from rag.tests.conftest import JEST_DOCS

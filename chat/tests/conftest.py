@@ -1,6 +1,7 @@
 """Fixtures for the chat API tests: clients, an SSE helper, sessions, and database faults."""
 
 import pytest
+
 from django.core.cache import cache
 from django.test import AsyncClient
 from rest_framework.test import APIClient

@@ -16,12 +16,11 @@ import http.client
 import json
 
 import pytest
-from rag.generation import CLIENT_TEXT_LABEL
 
 from chat import budgets, services
 from chat.models import ChatMessage, ChatSession
-
-from .fault_support import http_json, server_db, start_server  # noqa: F401
+from rag.generation import CLIENT_TEXT_LABEL
+from testing.servers import http_json
 
 ALLOWED = "http://docs.example.test"  # CORS_ALLOWED_ORIGINS in the test settings
 

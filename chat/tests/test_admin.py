@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse

@@ -10,6 +10,7 @@ from asgiref.sync import sync_to_async
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+
 from django.core.cache import cache
 
 from chat import sse, tokens
@@ -208,7 +209,8 @@ async def test_expired_session_is_404(ask, session_token, settings):
 
 def test_json_reply_when_the_client_does_not_ask_for_a_stream(api, llm_answers):
     llm_answers.reply = "Use the CLI [1]."
-    response = api.post("/chat", {"message": "How do I install the command line tool?", "client_message_id": "j1"}, format="json")
+    response = api.post("/chat", {"message": "How do I install the command line tool?", "client_message_id": "j1"},
+                        format="json")
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {
@@ -320,7 +322,8 @@ def test_database_down_in_json_mode_answers_with_history_saved_false(api, databa
 
 async def test_database_lost_mid_answer_still_finishes_the_stream(aclient, llm_answers, database):
     llm_answers.reply = LONG_REPLY
-    response = await aclient.post("/chat", {"message": "Describe the configuration settings"}, content_type="application/json",
+    response = await aclient.post("/chat", {"message": "Describe the configuration settings"},
+                                  content_type="application/json",
                                   headers={"accept": "text/event-stream"})
     chunks = []
     async for chunk in response.streaming_content:
@@ -463,6 +466,7 @@ def _backend_pid() -> int:
 
 def _terminate(pid: int) -> None:
     import psycopg
+
     from django.db import connection
 
     s = connection.settings_dict

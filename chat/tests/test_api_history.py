@@ -3,12 +3,14 @@
 import datetime as dt
 
 import pytest
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from chat import services, tokens
+from chat.conf import chat_settings
 from chat.models import ChatMessage, ChatSession
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -124,10 +126,10 @@ def test_malformed_session_id_in_the_path_is_400(api, bad):
     }
 
 
-def test_idle_expired_session_history_is_404(api, settings):
+def test_idle_expired_session_history_is_404(api):
     session, token = services.session_create()
     ChatSession.objects.filter(pk=session.pk).update(
-        last_active_at=timezone.now() - dt.timedelta(days=settings.CHAT_SESSION_IDLE_DAYS + 1)
+        last_active_at=timezone.now() - dt.timedelta(days=chat_settings.SESSION_IDLE_DAYS + 1)
     )
     assert api.get(f"/chat/history/{token}").status_code == 404
 

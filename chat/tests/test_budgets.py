@@ -5,6 +5,7 @@ import random
 
 import pytest
 from asgiref.sync import sync_to_async
+
 from django.core.cache import cache
 
 from chat import budgets, sse, tokens

@@ -7,6 +7,7 @@ import tracemalloc
 from datetime import timedelta
 
 import pytest
+
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 

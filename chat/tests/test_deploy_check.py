@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from .fault_support import REPO
+from testing.servers import REPO
 
 SECRET = "prod-" + "s3cr3t-" * 8
 PRODUCTION = {

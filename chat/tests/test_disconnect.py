@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from .fault_support import http_json, server_db, start_server, stream_chat, wait_until  # noqa: F401
+from testing.servers import http_json, stream_chat, wait_until
 
 pytestmark = pytest.mark.slow
 

@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+
 from django.core.management import call_command
 
 from chat.management.commands.export_transcripts import csv_safe

@@ -13,7 +13,7 @@ from asgiref.sync import sync_to_async
 
 from chat.models import ChatMessage
 from rag import clients
-from rag.tests.openai_server import split_tokens
+from testing.openai_server import split_tokens
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

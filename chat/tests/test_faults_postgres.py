@@ -20,15 +20,7 @@ import time
 
 import pytest
 
-from .fault_support import (  # noqa: F401
-    SilentServer,
-    TCPProxy,
-    http_json,
-    server_db,
-    start_server,
-    stream_chat,
-    wait_until,
-)
+from testing.servers import SilentServer, TCPProxy, http_json, stream_chat, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

@@ -14,8 +14,7 @@ from contextlib import contextmanager
 import pytest
 
 from rag import clients
-
-from .fault_support import SilentServer, closed_port
+from testing.servers import SilentServer, closed_port
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

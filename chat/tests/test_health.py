@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+
 from django.core.management import call_command
 from django.db import connections
 

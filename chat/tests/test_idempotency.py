@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from .fault_support import http_json, start_server, server_db, stream_chat, streamed_llm_calls  # noqa: F401
+from testing.servers import http_json, stream_chat, streamed_llm_calls
 
 pytestmark = pytest.mark.slow
 

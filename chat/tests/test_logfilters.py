@@ -6,8 +6,7 @@ import pytest
 
 from chat import tokens
 from chat.logfilters import RedactSessionIds, redact
-
-from .fault_support import http_json, server_db, start_server  # noqa: F401
+from testing.servers import http_json
 
 
 @pytest.mark.parametrize("path", [

@@ -11,7 +11,7 @@ import random
 
 import pytest
 
-from .fault_support import http_json, server_db, start_server  # noqa: F401
+from testing.servers import http_json
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +63,7 @@ def test_ip_limit_holds_across_two_worker_processes(start_server, redis_url):
     results = _alternate(servers, 8)
     statuses = [status for status, _, _ in results]
     assert statuses == [200] * 4 + [429] * 4
-    for status, headers, body in results[4:]:
+    for _, headers, body in results[4:]:
         assert body["error"]["code"] == "rate_limited"
         assert 1 <= int(headers["retry-after"]) <= 60
 

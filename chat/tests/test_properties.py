@@ -15,8 +15,11 @@ import json
 from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
 from django.core.cache import cache
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from chat import tokens
 

@@ -2,6 +2,7 @@
 migration 0002 gives questions stored before it their session's channel."""
 
 import pytest
+
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from .fault_support import http_json, server_db, start_server, stream_chat  # noqa: F401
+from testing.servers import http_json, stream_chat
 
 pytestmark = pytest.mark.slow
 

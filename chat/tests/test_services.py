@@ -4,6 +4,7 @@ import datetime as dt
 import hashlib
 
 import pytest
+
 from django.utils import timezone
 
 from chat import services, tokens

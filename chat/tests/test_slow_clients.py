@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .fault_support import http_json, server_db, start_server, stream_chat  # noqa: F401
+from testing.servers import http_json, stream_chat
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +36,7 @@ def _closed_by_server(sock: socket.socket, within: float) -> bool:
                 return True
     except (ConnectionResetError, BrokenPipeError):
         return True
-    except socket.timeout:
+    except TimeoutError:
         return False
 
 

@@ -17,8 +17,7 @@ import pytest
 
 from chat import services, tokens
 from chat.models import ChatMessage, ChatSession
-
-from .fault_support import http_json, server_db, start_server, stream_chat  # noqa: F401
+from testing.servers import http_json, stream_chat
 
 N = 10_000
 

@@ -2,7 +2,7 @@
 
 The server is the Django project under uvicorn with production-like settings, its docs index
 built by ``ingest_docs`` from this repository's docs/ folder (plus one hostile page), and the
-LLM is the fake OpenAI server from rag/tests/openai_server.py. Every test fails on any
+LLM is the fake OpenAI server from testing/openai_server.py. Every test fails on any
 console error, uncaught exception, failed request or HTTP error it did not provoke on
 purpose. Screenshots go to artifacts/screenshots/.
 """
@@ -110,7 +110,8 @@ def widget(page):
 
 def shadow(page, expression: str):
     """Evaluate ``expression`` with ``root`` bound to the widget's shadow root."""
-    return page.evaluate(f"() => {{ const root = document.querySelector('docs-chat').shadowRoot; return {expression}; }}")
+    return page.evaluate(
+        f"() => {{ const root = document.querySelector('docs-chat').shadowRoot; return {expression}; }}")
 
 
 def open_panel(page):
@@ -523,7 +524,8 @@ def test_configuration_from_script_attributes_and_global_object_and_one_element_
               "data-starters='[\"First starter\", \"Second | with a bar\"]'></script>")
     (server.site.directory / "config.html").write_text(
         "<!doctype html><title>Config</title>"
-        "<script>window.DocsChatConfig = {title: 'Overridden by the attribute', greeting: 'Hello from **config**'};</script>"
+        "<script>window.DocsChatConfig = {title: 'Overridden by the attribute', "
+        "greeting: 'Hello from **config**'};</script>"
         + script + script  # included twice by mistake: still one widget
     )
     page.goto(server.site.origin + "/config.html")
@@ -531,7 +533,8 @@ def test_configuration_from_script_attributes_and_global_object_and_one_element_
     assert page.evaluate("() => document.querySelectorAll('docs-chat').length") == 1
     assert page.locator("docs-chat h2").inner_text() == "Ask Example"
     assert page.locator("docs-chat .welcome strong").inner_text() == "config"
-    assert page.locator("docs-chat [part=starters] button").all_inner_texts() == ["First starter", "Second | with a bar"]
+    starters = page.locator("docs-chat [part=starters] button").all_inner_texts()
+    assert starters == ["First starter", "Second | with a bar"]
     assert page.locator("docs-chat .launcher").bounding_box()["x"] < 100  # bottom-left
     # A light accent gets dark text, keeping the contrast readable.
     assert shadow(page, "getComputedStyle(root.querySelector('.launcher')).color") == "rgb(17, 17, 17)"

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 

@@ -5,7 +5,8 @@ import pytest
 def docs_dir(settings, tmp_path):
     root = tmp_path / "docs"
     (root / "guides").mkdir(parents=True)
-    (root / "intro.md").write_text("---\nid: intro\ntitle: Intro\nslug: /\n---\n\nHello.\n\n## Install it\n\nRun `make`.\n")
+    (root / "intro.md").write_text(
+        "---\nid: intro\ntitle: Intro\nslug: /\n---\n\nHello.\n\n## Install it\n\nRun `make`.\n")
     (root / "guides" / "deploy.md").write_text(
         "---\ntitle: Deploy\n---\n\n## On a server\n\n<script>alert(1)</script>\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
     )

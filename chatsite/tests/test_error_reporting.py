@@ -4,6 +4,7 @@ import secrets
 import sys
 
 import pytest
+
 from django.test import RequestFactory
 from django.views import debug
 

@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+
 from django.core.handlers.asgi import ASGIHandler
 from django.test import Client
 

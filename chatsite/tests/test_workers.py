@@ -16,15 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from chat.tests.fault_support import (  # noqa: F401 - fixtures
-    REPO,
-    SAMPLE_DOCS,
-    AppServer,
-    http_json,
-    server_db,
-    start_server,
-    stream_chat,
-)
+from testing.servers import REPO, SAMPLE_DOCS, AppServer, http_json, stream_chat
 
 pytestmark = pytest.mark.slow
 

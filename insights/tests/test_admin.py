@@ -3,6 +3,7 @@
 import re
 
 import pytest
+
 from django.contrib.auth.models import User
 from django.urls import reverse
 

@@ -8,6 +8,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 

@@ -3,6 +3,7 @@
 import socket
 
 import pytest
+
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -157,3 +158,32 @@ def test_staff_without_index_permission_cannot_test_retrieval(client, django_use
     client.login(username="staff", password="pw-123456789")
 
     assert client.get(TEST_RETRIEVAL, {"question": "proxy"}).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("question", ["how do I use a corporate proxy", "zzqx flibbertigibbet"])
+def test_test_retrieval_agrees_with_the_chat(admin_client, indexed, llm, question):
+    page = "https://docs.example.test/docs/install"
+    chat = admin_client.post("/chat", {"message": question, "page_url": page},
+                             content_type="application/json").json()
+
+    response = admin_client.get(TEST_RETRIEVAL, {"question": question, "page_url": page})
+
+    outcome = response.context["outcome"]
+    assert outcome["decision"].refused is chat["refused"]
+    shown = [hit["url"] for hit in outcome["hits"]]
+    if chat["refused"]:
+        assert chat["sources"] == [] or chat["sources"][0]["url"] in shown
+    else:
+        assert [source["url"] for source in chat["sources"]] == shown[: len(chat["sources"])]
+    assert "Searched for" in response.content.decode()
+
+
+def test_test_retrieval_rewrites_a_follow_up_as_the_chat_does(admin_client, indexed):
+    response = admin_client.get(TEST_RETRIEVAL, {
+        "question": "and what about it?", "previous_question": "how do I use a corporate proxy"})
+
+    outcome = response.context["outcome"]
+    assert outcome["rewrite"] != "none"
+    assert "proxy" in outcome["query"]
+    assert outcome["hits"][0]["heading"] == "Behind a proxy"

@@ -2,6 +2,7 @@ import gzip
 import json
 
 import pytest
+
 from django.test import Client
 
 from rag.models import IndexedPage

@@ -6,6 +6,7 @@ import json
 import shutil
 
 import pytest
+
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 

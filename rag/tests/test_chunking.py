@@ -68,7 +68,8 @@ def test_split_chunks_of_one_section_share_the_anchor_with_increasing_ordinals(t
 
 
 def test_an_almost_empty_section_absorbs_its_subsections(tmp_path):
-    text = "## Options\n\nThese are the options.\n\n### alpha\n\nAlpha does a.\n\n### beta\n\nBeta does b.\n\n## Other\n\n" + paragraph(50) + "\n"
+    text = ("## Options\n\nThese are the options.\n\n### alpha\n\nAlpha does a.\n\n### beta\n\nBeta does b.\n\n"
+            "## Other\n\n" + paragraph(50) + "\n")
     chunks = chunks_for(tmp_path, text)
     assert [c.heading for c in chunks] == ["Options", "Other"]
     assert "### alpha" in chunks[0].text and "Beta does b." in chunks[0].text

@@ -2,6 +2,7 @@ import json
 from io import StringIO
 
 import pytest
+
 from django.core.management import CommandError, call_command
 
 from rag.models import IndexedPage

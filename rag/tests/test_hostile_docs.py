@@ -2,6 +2,7 @@
 each bad file skipped with its reason, the rest indexed."""
 
 import pytest
+
 from django.core.management import call_command
 
 from rag.documents import DocumentError, load_pages

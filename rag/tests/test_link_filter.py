@@ -61,7 +61,7 @@ def test_no_link_target_carries_data_to_another_host(text):
     "See [issue](https://github.com/jestjs/jest/issues/1) (https://github.com/jestjs/jest/issues/1).",
     "Truncated: https://github.com/jestjs/jest/issues",
     "[intro](/docs/intro), [cli](docs/cli#bail), [top](#top)",
-    f"[default port](http://127.0.0.1:8103/docs), [scheme-relative](//127.0.0.1:8103/docs)",
+    "[default port](http://127.0.0.1:8103/docs), [scheme-relative](//127.0.0.1:8103/docs)",
     "Prose with a colon: note: this, e.g. key=value and a // comment.",
     "Set `src=\"./setup.js\"` in the config.",
 ])

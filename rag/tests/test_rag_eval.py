@@ -5,6 +5,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+
 from django.core.management import CommandError, call_command
 
 from rag.tests.test_services import PAGES

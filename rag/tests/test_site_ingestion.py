@@ -4,6 +4,7 @@ import json
 from io import StringIO
 
 import pytest
+
 from django.core.management import CommandError, call_command
 
 from rag.chunking import chunk_page
@@ -47,7 +48,8 @@ def test_every_chunk_carries_plugin_id_version_and_locale(build):
     assert report.added == 4 and report.chunks >= 4
     stored = get_index().stored_chunks("docs", ["/docs/intro", "/fr/docs/next/intro"])
     old = stored["/docs/intro"][0]
-    assert (old.version, old.locale, old.extra["plugin_id"], old.extra["version_latest"]) == ("1.0", "en", "default", True)
+    assert (old.version, old.locale, old.extra["plugin_id"], old.extra["version_latest"]) == (
+        "1.0", "en", "default", True)
     assert old.url == "https://docs.example.com/docs/intro#setup"
     fr = stored["/fr/docs/next/intro"][0]
     assert (fr.version, fr.locale, fr.url) == ("current", "fr", "https://docs.example.com/fr/docs/next/intro#installation")
@@ -151,7 +153,8 @@ def test_gzip_is_accepted_and_a_bomb_is_refused():
 
 
 def test_a_heading_without_a_page_anchor_links_to_the_page_top():
-    page = parse_manifest(manifest([site_page("/docs/a", "A", "# A\n\n## Ghost\n\nText about ghosts.\n", anchors=[])])).pages[0]
+    markdown = "# A\n\n## Ghost\n\nText about ghosts.\n"
+    page = parse_manifest(manifest([site_page("/docs/a", "A", markdown, anchors=[])])).pages[0]
     assert [c.url for c in site_chunks(page)] == ["https://docs.example.com/docs/a"]
 
 

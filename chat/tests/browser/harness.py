@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from chat.tests.processes import stop_process
+from testing.processes import stop_process
 
 REPO = Path(__file__).resolve().parents[3]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -16,8 +16,8 @@
   ``closed_port()``: a port nothing listens on.
 - ``http_json`` / ``stream_chat``: a plain ``http.client`` caller, and an SSE reader that can
   hang up after k deltas the way a closed browser tab does.
-- Fixtures ``server_db`` and ``start_server`` (import them into the test module), and
-  ``streamed_llm_calls`` to count answers at the fake LLM.
+- ``streamed_llm_calls`` counts answers at the fake LLM. The fixtures built on these,
+  ``server_db`` and ``start_server``, are in the root conftest.py.
 """
 
 import http.client
@@ -36,11 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-import pytest
+from testing.processes import stop_process
 
-from chat.tests.processes import stop_process
-
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 SECRET_KEY = "fault-tests-" + "k" * 52
 
 
@@ -577,41 +575,6 @@ def wait_until(predicate, *, timeout: float = 15.0, interval: float = 0.05):
         time.sleep(interval)
         value = predicate()
     return value
-
-
-# Fixtures (imported by the test modules that use them)
-
-
-@pytest.fixture
-def server_db(transactional_db, tmp_path) -> ServerDatabase:
-    """The database a subprocess server shares with this test (see ``ServerDatabase``)."""
-    return ServerDatabase.for_test(tmp_path)
-
-
-@pytest.fixture
-def start_server(server_db, tmp_path):
-    """``start_server(**env)`` → a running ``AppServer`` on this test's database; every
-    server is stopped at the end of the test (before the database is flushed)."""
-    servers: list[AppServer] = []
-
-    def start(*, database: ServerDatabase | None = None, llm=None, **kwargs) -> AppServer:
-        server = AppServer(tmp_path / f"server{len(servers)}", database=database or server_db,
-                           llm_base_url=llm.base_url if llm is not None else None, **kwargs)
-        servers.append(server)
-        return server.start()
-
-    yield start
-    for server in servers:
-        server.stop()
-    if server_db.vendor == "postgresql" and not server_db.pooled:
-        # Let the backends of the stopped servers exit before the test database is flushed
-        # or dropped ("database is being accessed by other users"). Through PgBouncer the
-        # backends belong to its pool, not to the servers, and outlive them.
-        names = tuple(server.application_name for server in servers)
-        if names:
-            wait_until(lambda: not server_db.query(
-                "SELECT 1 FROM pg_stat_activity WHERE application_name = ANY(%s)", (list(names),)),
-                timeout=10)
 
 
 def streamed_llm_calls(fake, question: str | None = None) -> int:
