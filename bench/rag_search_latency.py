@@ -27,7 +27,10 @@ django.setup()
 
 from django.test import override_settings
 
-WORDS = ["mock", "module", "timer", "snapshot", "config", "worker", "cache", "transform", "coverage", "async", "promise", "hook", "render", "fixture", "matcher", "spy", "reset", "restore", "environment", "node", "jsdom", "babel", "typescript", "watch", "bail", "parallel", "shard", "retry", "timeout", "setup", "teardown", "describe", "expect", "resolve", "reject"]
+WORDS = (
+    "mock module timer snapshot config worker cache transform coverage async promise hook render fixture matcher spy reset restore "
+    "environment node jsdom babel typescript watch bail parallel shard retry timeout setup teardown describe expect resolve reject"
+).split()
 DIM = 384
 
 
@@ -109,7 +112,8 @@ def main():
             print(f"{size:>7} {'rag_search (sparse, via search())':<34} {percentile(sparse, .5):7.2f}"
                   f" {percentile(sparse, .95):7.2f}  build {build_s:.1f} s")
             pairs = list(zip(texts, qvecs, strict=True))
-            hybrid = time_calls(lambda p, index=index: index.query("bench", sparse=encode_query(p[0]), dense=p[1], limit=8), pairs)
+            hybrid = time_calls(
+                lambda p, index=index: index.query("bench", sparse=encode_query(p[0]), dense=p[1], limit=8), pairs)
             print(f"{size:>7} {'hybrid RRF (sparse + 384-d dense)':<34} {percentile(hybrid, .5):7.2f}"
                   f" {percentile(hybrid, .95):7.2f}")
 
@@ -132,7 +136,8 @@ def main():
             hnsw_ms = time_calls(lambda v, shard=shard: dense_query(v, shard, False), qvecs)
             recall = statistics.mean(len(set(a) & set(b)) / 10 for a, b in zip(exact_ids, hnsw_ids, strict=True))
             shard.close()
-            print(f"{size:>7} {'dense top-10, exact':<34} {percentile(exact_ms, .5):7.2f} {percentile(exact_ms, .95):7.2f}")
+            print(f"{size:>7} {'dense top-10, exact':<34} "
+                  f"{percentile(exact_ms, .5):7.2f} {percentile(exact_ms, .95):7.2f}")
             print(f"{size:>7} {'dense top-10, HNSW (optimize())':<34} {percentile(hnsw_ms, .5):7.2f}"
                   f" {percentile(hnsw_ms, .95):7.2f}  optimize {optimize_s:.1f} s, recall@10 {recall:.2f}")
 

@@ -242,7 +242,8 @@ def _profile_top(spy, tmp: Path, n: int, top: int = 25) -> dict:
     pick = lambda d: [[f, round(100 * c / samples, 1)] for f, c in sorted(d.items(), key=lambda x: -x[1])[:top]]  # noqa: E731
     saved = h.RESULTS / f"profile-streams-{PROFILE_TAG}{n}.txt"
     saved.write_text(path.read_text())
-    return {"samples": samples, "self_pct": pick(own), "inclusive_pct": pick(total), "raw": str(saved.relative_to(h.ROOT))}
+    return {"samples": samples, "self_pct": pick(own), "inclusive_pct": pick(total),
+            "raw": str(saved.relative_to(h.ROOT))}
 
 
 def measure(*, server: str, ns: list[int], ramp: float, deadline: float, baseline: bool,

@@ -42,13 +42,20 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("path", help="The Docusaurus docs folder (or the site folder holding docs/, versioned_docs/, i18n/).")
-        parser.add_argument("--base-url", required=True, help="The docs site's address, e.g. https://docs.example.com (page URLs start with it).")
-        parser.add_argument("--route-base-path", default="/docs", help="The docs plugin's routeBasePath (default /docs; '/' for docs-only sites).")
-        parser.add_argument("--collection", default=None, help="Index collection to write (default: the RAG_COLLECTION setting).")
+        parser.add_argument("path",
+                            help="The Docusaurus docs folder (or the site folder holding docs/, versioned_docs/, "
+                            "i18n/).")
+        parser.add_argument("--base-url", required=True,
+                            help="The docs site's address, e.g. https://docs.example.com (page URLs start with it).")
+        parser.add_argument("--route-base-path", default="/docs",
+                            help="The docs plugin's routeBasePath (default /docs; '/' for docs-only sites).")
+        parser.add_argument("--collection", default=None,
+                            help="Index collection to write (default: the RAG_COLLECTION setting).")
         parser.add_argument("--default-locale", default="en", help="Locale of pages outside i18n/ (default en).")
-        parser.add_argument("--dry-run", action="store_true", help="Report what would change; touch neither the index nor the database.")
-        parser.add_argument("--prune", action=BooleanOptionalAction, default=True, help="Remove pages no longer in the docs folder (default); --no-prune keeps them.")
+        parser.add_argument("--dry-run", action="store_true",
+                            help="Report what would change; touch neither the index nor the database.")
+        parser.add_argument("--prune", action=BooleanOptionalAction, default=True,
+                            help="Remove pages no longer in the docs folder (default); --no-prune keeps them.")
 
     def handle(self, *args, **options):
         path = Path(options["path"])

@@ -18,10 +18,15 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("path", help="The Docusaurus build folder (holding docs-chat/manifest.json) or one manifest.json.")
-        parser.add_argument("--collection", default=None, help="Index collection to write (default: the RAG_COLLECTION setting).")
-        parser.add_argument("--dry-run", action="store_true", help="Print what would be added, updated and deleted; change nothing.")
-        parser.add_argument("--prune", action=BooleanOptionalAction, default=True, help="Remove pages of the manifest's locales that are no longer built (default); --no-prune keeps them.")
+        parser.add_argument("path",
+                            help="The Docusaurus build folder (holding docs-chat/manifest.json) or one manifest.json.")
+        parser.add_argument("--collection", default=None,
+                            help="Index collection to write (default: the RAG_COLLECTION setting).")
+        parser.add_argument("--dry-run", action="store_true",
+                            help="Print what would be added, updated and deleted; change nothing.")
+        parser.add_argument("--prune", action=BooleanOptionalAction, default=True,
+                            help="Remove pages of the manifest's locales that are no longer built (default); "
+                            "--no-prune keeps them.")
 
     def handle(self, *args, **options):
         progress = Progress(self.stdout, tty=self.stdout.isatty())

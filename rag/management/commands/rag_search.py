@@ -17,8 +17,10 @@ class Command(BaseCommand):
         parser.add_argument("question", help="The question to search for, in quotes.")
         parser.add_argument("--k", type=int, default=5, help=f"How many hits to show (1-{MAX_K}, default 5).")
         parser.add_argument("--json", action="store_true", help="Print the hits as JSON instead of text.")
-        parser.add_argument("--collection", default=None, help="Index collection to search (default: the RAG_COLLECTION setting).")
-        parser.add_argument("--docs-version", dest="docs_version", default=None, help="Only pages of this docs version (e.g. current, 2.0).")
+        parser.add_argument("--collection", default=None,
+                            help="Index collection to search (default: the RAG_COLLECTION setting).")
+        parser.add_argument("--docs-version", dest="docs_version", default=None,
+                            help="Only pages of this docs version (e.g. current, 2.0).")
         parser.add_argument("--locale", default=None, help="Only pages in this locale (e.g. en, fr).")
 
     def handle(self, *args, **options):
