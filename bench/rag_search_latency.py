@@ -28,8 +28,9 @@ django.setup()
 from django.test import override_settings
 
 WORDS = (
-    "mock module timer snapshot config worker cache transform coverage async promise hook render fixture matcher spy reset restore "
-    "environment node jsdom babel typescript watch bail parallel shard retry timeout setup teardown describe expect resolve reject"
+    "mock module timer snapshot config worker cache transform coverage async promise hook "
+    "render fixture matcher spy reset restore environment node jsdom babel typescript watch "
+    "bail parallel shard retry timeout setup teardown describe expect resolve reject"
 ).split()
 DIM = 384
 
