@@ -5,6 +5,7 @@ import os
 import threading
 
 from ..conf import rag_settings
+from .factory import get_index
 
 logger = logging.getLogger(__name__)
 
@@ -28,13 +29,6 @@ def note_degraded_answer(reason: str) -> int:
 
 def degraded_answers() -> int:
     return _degraded["count"]
-
-
-def get_index():
-    """The configured backend, shared per process (see ``rag.clients.get_search_index``)."""
-    from ..clients import get_search_index
-
-    return get_search_index()
 
 
 def index_status(collection: str | None = None) -> dict:
