@@ -13,11 +13,7 @@ Callers import from ``rag.index``; the names below are the public ones.
 
 from .base import (
     DENSE,
-    INDEX_FORMAT,
-    PAYLOAD_KEYWORDS,
-    RRF_K,
     SPARSE,
-    UPSERT_BATCH,
     Embedder,
     IndexSpec,
     Manifest,
@@ -25,17 +21,14 @@ from .base import (
     ScoredChunk,
     SearchIndex,
     WritePlan,
-    ingest_hint,
 )
 from .edge import EdgeIndex, edge_version
 from .factory import get_index, reset_index
-from .generations import READERS_LOCK
 from .server import ServerIndex
 from .status import degraded_answers, index_status, note_degraded_answer
 
 __all__ = [
-    "DENSE", "INDEX_FORMAT", "PAYLOAD_KEYWORDS", "READERS_LOCK", "RRF_K", "SPARSE", "UPSERT_BATCH",
-    "EdgeIndex", "Embedder", "IndexSpec", "Manifest", "PageEntry", "ScoredChunk", "SearchIndex",
-    "ServerIndex", "WritePlan", "degraded_answers", "edge_version", "get_index", "index_status",
-    "ingest_hint", "note_degraded_answer", "reset_index",
+    "DENSE", "SPARSE", "EdgeIndex", "Embedder", "IndexSpec", "Manifest", "PageEntry",
+    "ScoredChunk", "SearchIndex", "ServerIndex", "WritePlan", "degraded_answers", "edge_version",
+    "get_index", "index_status", "note_degraded_answer", "reset_index",
 ]

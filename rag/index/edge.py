@@ -98,13 +98,7 @@ class EdgeIndex(SearchIndex):
         self.generations = Generations(self.root, check_manifest=self._check_manifest,
                                        load_shard=self._load_shard, shard_in_use=self._shard_in_use)
 
-    # -- layout (see rag.index.generations)
-    def collection_dir(self, collection: str) -> Path:
-        return self.generations.collection_dir(collection)
-
-    def pointer_path(self, collection: str) -> Path:
-        return self.generations.pointer_path(collection)
-
+    # -- reading (files of the live generation: rag.index.generations)
     def current_generation(self, collection: str) -> str | None:
         return self.generations.current(collection)
 
