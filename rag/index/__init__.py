@@ -14,6 +14,7 @@ Callers import from ``rag.index``; the names below are the public ones.
 from .base import (
     DENSE,
     SPARSE,
+    Calibrator,
     Embedder,
     IndexSpec,
     Manifest,
@@ -28,7 +29,7 @@ from .server import ServerIndex
 from .status import degraded_answers, index_status, note_degraded_answer
 
 __all__ = [
-    "DENSE", "SPARSE", "EdgeIndex", "Embedder", "IndexSpec", "Manifest", "PageEntry",
+    "DENSE", "SPARSE", "Calibrator", "EdgeIndex", "Embedder", "IndexSpec", "Manifest", "PageEntry",
     "ScoredChunk", "SearchIndex", "ServerIndex", "WritePlan", "degraded_answers", "edge_version",
     "get_index", "index_status", "note_degraded_answer", "reset_index",
 ]

@@ -23,6 +23,9 @@ UPSERT_BATCH = 256
 PAYLOAD_KEYWORDS = ("path", "version", "locale")
 
 Embedder = Callable[[list[str]], list[list[float]] | None]
+# rag.calibration.calibrate: (chunks, *, documents, df, vectors) -> a Calibration (to_dict()).
+# Passed in by ingestion, like the embedder, so the index never imports the relevance layer.
+Calibrator = Callable[..., object]
 
 
 def ingest_hint(collection: str) -> str:
@@ -157,7 +160,14 @@ class SearchIndex:
         """The relevance calibration saved at ingestion (rag.calibration), if kept."""
         return None
 
-    def write(self, collection: str, plan: WritePlan, *, embed: Embedder) -> None:
+    def write(self, collection: str, plan: WritePlan, *, embed: Embedder,
+              calibrate: Calibrator | None = None) -> None:
+        """Make the collection hold what ``plan`` says.
+
+        ``embed`` gives the chunks' dense vectors (None: sparse only). A backend that saves
+        term statistics saves ``calibrate``'s result with them (without one, the relevance
+        layer calibrates when it first needs to).
+        """
         raise NotImplementedError
 
     def query(self, collection: str, *, sparse: SparseVector, dense: list[float] | None,

@@ -128,7 +128,7 @@ class EdgeIndex(SearchIndex):
     def ingest_lock(self, collection: str):
         return self.generations.ingest_lock(collection)
 
-    def write(self, collection, plan, *, embed):
+    def write(self, collection, plan, *, embed, calibrate=None):
         q = _edge()
         gens = self.generations
         directory = gens.collection_dir(collection)
@@ -189,15 +189,13 @@ class EdgeIndex(SearchIndex):
                     handle.write(json.dumps(chunk.payload(), ensure_ascii=False) + "\n")
             # Term statistics and the "not covered" calibration for the relevance decision,
             # so the server never rebuilds them.
-            from ..calibration import calibrate
-
             terms = sorted(document_frequency)
-            calibration = calibrate(chunks, documents=len(chunks), df=dict(document_frequency),
-                                    vectors=encoded)
-            atomic_write(target / "stats.json", json.dumps(
-                {"documents": len(chunks), "terms": terms,
-                 "df": [document_frequency[t] for t in terms],
-                 "calibration": calibration.to_dict()}))
+            stats = {"documents": len(chunks), "terms": terms,
+                     "df": [document_frequency[t] for t in terms]}
+            if calibrate is not None:
+                stats["calibration"] = calibrate(chunks, documents=len(chunks), df=dict(document_frequency),
+                                                 vectors=encoded).to_dict()
+            atomic_write(target / "stats.json", json.dumps(stats))
             manifest = Manifest(
                 spec=spec, docs_path=plan.docs_path, base_url=plan.base_url, built_at=time.time(),
                 pages={path: page_entry(items) for path, items in chunks_by_page.items() if items},

@@ -172,7 +172,9 @@ class ServerIndex(SearchIndex):
             for name in PAYLOAD_KEYWORDS:
                 self.client.create_payload_index(collection, name, models.PayloadSchemaType.KEYWORD)
 
-    def write(self, collection, plan, *, embed):
+    def write(self, collection, plan, *, embed, calibrate=None):
+        # ``calibrate`` is not used: a server collection keeps no statistics beside its points,
+        # so rag.relevance counts and calibrates from the stored chunks when it needs them.
         from qdrant_client import models
 
         spec = plan.spec

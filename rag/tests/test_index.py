@@ -212,3 +212,21 @@ def test_the_clients_module_does_not_import_the_index():
 
     code = "import sys, rag.clients; assert not any(m.startswith('rag.index') for m in sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
+
+
+def test_an_edge_index_saves_the_calibration_it_is_given_and_none_otherwise(small_docs, tmp_path):
+    from rag.calibration import calibrate
+    from rag.chunking import chunk_page
+    from rag.documents import load_pages
+    from rag.index import WritePlan
+
+    pages = {p.path: chunk_page(p) for p in load_pages(small_docs, base_url=BASE)}
+    for calibrator, kept in ((None, False), (calibrate, True)):
+        index = EdgeIndex(tmp_path / f"index-{kept}")
+        plan = WritePlan(spec=index.spec(dense_model=None, dense_size=None), pages=pages,
+                         changed=set(pages), deleted=set())
+        index.write("docs", plan, embed=lambda texts: None, calibrate=calibrator)
+        documents, df = index.term_stats("docs")
+        assert documents == sum(len(chunks) for chunks in pages.values()) and df
+        assert (index.calibration("docs") is not None) is kept
+        index.close()
