@@ -135,9 +135,9 @@ def page_markdown(title: str, chunks: list[Chunk]) -> str:
 
 
 def _stamp(index, collection: str) -> str:
-    current = getattr(index, "current_generation", None)
-    if current is not None:
-        return f"gen:{current(collection)}"
+    generation = index.current_generation(collection)
+    if generation is not None:
+        return f"gen:{generation}"
     ttl = max(1, int(agent_settings.SNAPSHOT_TTL_SECONDS))
     return f"ttl:{int(time.time() // ttl)}"
 

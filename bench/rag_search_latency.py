@@ -63,6 +63,7 @@ def make_chunks(n, rng):
 
 
 def build(index, chunks, vectors, dense):
+    from rag.calibration import calibrate
     from rag.index import WritePlan
 
     pages = {}
@@ -70,7 +71,8 @@ def build(index, chunks, vectors, dense):
         pages.setdefault(c.path, []).append(c)
     spec = index.spec(dense_model="bench-dense" if dense else None, dense_size=None)
     plan = WritePlan(spec=spec, pages=pages, changed=set(pages), deleted=set())
-    index.write("bench", plan, embed=lambda texts: vectors[:len(texts)] if dense else None)
+    index.write("bench", plan, embed=lambda texts: vectors[:len(texts)] if dense else None,
+                calibrate=calibrate)
 
 
 def time_calls(fn, queries):

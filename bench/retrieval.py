@@ -68,7 +68,7 @@ def query(index_dir: Path, queries: int) -> dict:
     import numpy as np
     import rag_search_latency as r1
 
-    from rag.clients import get_search_index
+    from rag.index import get_index
     from rag.relevance import decide
     from rag.retrieval import search
     from rag.sparse import encode_query
@@ -78,7 +78,7 @@ def query(index_dir: Path, queries: int) -> dict:
     texts = [" ".join(rng.sample(r1.WORDS, 3)) + f" term{rng.randrange(997)}" for _ in range(queries)]
     qvecs = np.random.default_rng(11).standard_normal((queries, r1.DIM), dtype=np.float32)
     qvecs = (qvecs / np.linalg.norm(qvecs, axis=1, keepdims=True)).tolist()
-    index = get_search_index()  # the one the server uses (RAG_INDEX_DIR), shared with decide()
+    index = get_index()  # the one the server uses (RAG_INDEX_DIR), shared with decide()
 
     started = time.perf_counter()
     search(query=texts[0], k=8, collection=COLLECTION, index=index)

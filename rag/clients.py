@@ -1,14 +1,17 @@
-"""Factories for external clients (OpenAI-compatible LLM, search index), cached per process.
+"""Factories for external clients (OpenAI-compatible LLM, Qdrant server), cached per process.
 
-Tests call ``reset_clients()`` after changing settings. Nothing here reads settings at import
-time.
+The search index built on them is ``rag.index.get_index()``; it imports this module, never the
+reverse, and registers its reset with ``on_reset``. The cached clients are dropped when their
+settings change (Django's ``setting_changed``) and by ``reset_clients()``. Nothing here reads
+settings at import time.
 """
 
 import math
-import threading
 from functools import lru_cache
 from typing import TYPE_CHECKING
-from pathlib import Path
+
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from .conf import rag_settings
 
@@ -64,44 +67,11 @@ def get_qdrant_client():
     )
 
 
-_indexes: dict[tuple, object] = {}
-_indexes_lock = threading.Lock()
-
-
-def get_search_index():
-    """The search index backend for the current settings, one per process and setting.
-
-    Keyed by the settings it depends on, so a test that changes ``RAG_QDRANT_URL`` or
-    ``RAG_INDEX_DIR`` gets a matching index even before ``reset_clients()``.
-    """
-    from .index import EdgeIndex, ServerIndex
-
-    key = (rag_settings.QDRANT_URL, rag_settings.QDRANT_API_KEY, float(rag_settings.QDRANT_TIMEOUT),
-           str(Path(rag_settings.INDEX_DIR).resolve()) if not rag_settings.QDRANT_URL else "")
-    with _indexes_lock:
-        index = _indexes.get(key)
-        if index is None:
-            if rag_settings.QDRANT_URL:
-                index = ServerIndex(get_qdrant_client(), location=f"the Qdrant server at {rag_settings.QDRANT_URL}")
-            else:
-                index = EdgeIndex(Path(rag_settings.INDEX_DIR))
-            _indexes[key] = index
-        return index
-
-
-def _close_indexes() -> None:
-    with _indexes_lock:
-        indexes = list(_indexes.values())
-        _indexes.clear()
-    for index in indexes:
-        index.close()
-
-
-_resetters = [_close_indexes]
+_resetters: list = []
 
 
 def on_reset(func):
-    """Register a function that drops another cached client (e.g. the index)."""
+    """Register a function that ``reset_clients()`` calls to drop another cache (e.g. the index)."""
     _resetters.append(func)
     return func
 
@@ -111,3 +81,13 @@ def reset_clients() -> None:
     get_openai.cache_clear()
     for func in _resetters:
         func()
+
+
+_LLM_SETTINGS = frozenset({"RAG_OPENAI_API_KEY", "RAG_OPENAI_BASE_URL", "RAG_LLM_TIMEOUT"})
+
+
+@receiver(setting_changed)
+def _reset_on_setting_changed(*, setting: str, **kwargs) -> None:
+    if setting in _LLM_SETTINGS:
+        get_async_openai.cache_clear()
+        get_openai.cache_clear()

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.utils import timezone
 
+from .calibration import calibrate
 from .chunking import Chunk, chunk_page, page_hash
 from .conf import rag_settings
 from .documents import DEFAULT_LOCALE, DocumentError, SkippedFile, load_pages
@@ -214,7 +215,7 @@ def ingest_chunks(
             docs_path=source,
             base_url=base_url,
         )
-        index.write(collection, plan, embed=embed)
+        index.write(collection, plan, embed=embed, calibrate=calibrate)
         report.embedding_calls = stats.calls
         if progress:
             progress("write", 1, 1)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlsplit
 
 if TYPE_CHECKING:
-    from .documents import Page
+    from .documents.base import Page
 
 DOC_SUFFIXES = (".md", ".mdx")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:|^//")

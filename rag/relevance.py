@@ -89,12 +89,12 @@ def corpus_stats(collection: str | None = None) -> CorpusStats | None:
     is keyed by the embedded index's generation (a re-index invalidates it) and otherwise
     refreshed every STATS_TTL seconds.
     """
-    from .clients import get_search_index
+    from .index import get_index
 
     collection = collection or rag_settings.COLLECTION
     try:
-        index = get_search_index()
-        generation = getattr(index, "current_generation", lambda c: None)(collection)
+        index = get_index()
+        generation = index.current_generation(collection)
         key = (id(index), collection, generation)
         now = time.monotonic()
         with _stats_lock:

@@ -163,11 +163,11 @@ _lock = threading.Lock()
 
 def scope_catalog(collection: str | None = None) -> ScopeCatalog | None:
     """The collection's catalog (cached per embedded generation, else for CATALOG_TTL s)."""
-    from .clients import get_search_index
+    from .index import get_index
 
     collection = collection or rag_settings.COLLECTION
-    index = get_search_index()
-    generation = getattr(index, "current_generation", lambda c: None)(collection)
+    index = get_index()
+    generation = index.current_generation(collection)
     key = (id(index), collection, generation)
     now = time.monotonic()
     with _lock:

@@ -101,12 +101,12 @@ def test_names_the_hits_contain_or_users_own_identifiers_are_not_unknown_subject
 def test_a_backend_that_keeps_no_statistics_gets_the_same_ones_from_its_stored_chunks(
         small_docs, monkeypatch):
     from rag import relevance
-    from rag.clients import get_search_index
+    from rag.index import get_index
     from rag.ingestion import ingest_docs
 
     ingest_docs(docs_path=small_docs, base_url="https://docs.example.test")
     saved = corpus_stats()
-    index = get_search_index()
+    index = get_index()
     monkeypatch.setattr(type(index), "term_stats", lambda self, collection: None)
     monkeypatch.setattr(type(index), "calibration", lambda self, collection: None)
     relevance._stats_cache.clear()

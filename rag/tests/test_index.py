@@ -184,3 +184,49 @@ def test_invalid_collection_names_are_refused(small_docs):
     with pytest.raises(RetrievalUnavailable, match="Invalid collection name"):
         search(query="x", collection="../escape")
 
+
+
+def test_the_shared_index_is_replaced_and_closed_when_its_folder_setting_changes(settings, tmp_path):
+    settings.RAG_QDRANT_URL = ""
+    settings.RAG_INDEX_DIR = tmp_path / "first"
+    first = get_index()
+    assert get_index() is first
+    closed = []
+    first.close = lambda: closed.append(first)
+    settings.RAG_INDEX_DIR = tmp_path / "second"
+    assert closed == [first]  # on setting_changed, before anyone asks again
+    second = get_index()
+    assert second is not first and second.root == tmp_path / "second"
+
+
+def test_the_shared_index_is_a_server_index_once_a_qdrant_url_is_set(settings):
+    settings.RAG_QDRANT_URL = "http://127.0.0.1:9"
+    index = get_index()
+    assert isinstance(index, ServerIndex) and "127.0.0.1:9" in index.location
+
+
+def test_the_clients_module_does_not_import_the_index():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "import sys, rag.clients; assert not any(m.startswith('rag.index') for m in sys.modules)"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
+
+
+def test_an_edge_index_saves_the_calibration_it_is_given_and_none_otherwise(small_docs, tmp_path):
+    from rag.calibration import calibrate
+    from rag.chunking import chunk_page
+    from rag.documents import load_pages
+    from rag.index import WritePlan
+
+    pages = {p.path: chunk_page(p) for p in load_pages(small_docs, base_url=BASE)}
+    for calibrator, kept in ((None, False), (calibrate, True)):
+        index = EdgeIndex(tmp_path / f"index-{kept}")
+        plan = WritePlan(spec=index.spec(dense_model=None, dense_size=None), pages=pages,
+                         changed=set(pages), deleted=set())
+        index.write("docs", plan, embed=lambda texts: None, calibrate=calibrator)
+        documents, df = index.term_stats("docs")
+        assert documents == sum(len(chunks) for chunks in pages.values()) and df
+        assert (index.calibration("docs") is not None) is kept
+        index.close()

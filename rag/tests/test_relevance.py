@@ -137,11 +137,11 @@ def test_dense_threshold_comes_from_the_measured_model_unless_set(settings):
 @pytest.mark.django_db
 def test_saved_term_statistics_match_counting_the_stored_chunks(small_docs):
     from rag import relevance
-    from rag.clients import get_search_index
+    from rag.index import get_index
     from rag.ingestion import ingest_docs
 
     ingest_docs(docs_path=small_docs, base_url="https://docs.example.test")
-    index = get_search_index()
+    index = get_index()
     documents, saved = index.term_stats("docs")
     counted = relevance.Counter()
     total = 0
