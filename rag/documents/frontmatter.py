@@ -27,7 +27,8 @@ def _check_yaml_events(text: str) -> None:
         if isinstance(event, yaml.DocumentStartEvent) and event.tags:
             raise DocumentError("front matter uses a YAML %TAG directive, which is not allowed")
         if isinstance(event, yaml.NodeEvent) and getattr(event, "tag", None) is not None:
-            raise DocumentError(f"front matter uses the YAML tag {printable_path(str(event.tag))[:40]}, which is not allowed")
+            tag = printable_path(str(event.tag))[:40]
+            raise DocumentError(f"front matter uses the YAML tag {tag}, which is not allowed")
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_FRONT_MATTER_DEPTH:

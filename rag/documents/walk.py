@@ -110,7 +110,8 @@ def walk_doc_files(root: Path) -> Iterator[Path | SkippedFile]:
                 rel = PurePosixPath(folder_path.relative_to(root).as_posix()) / name
                 if name.startswith(("_", ".")) or name == "node_modules":
                     continue
-                problem = "is a symbolic link (not followed)" if (folder_path / name).is_symlink() else _name_problem(name)
+                problem = ("is a symbolic link (not followed)" if (folder_path / name).is_symlink()
+                           else _name_problem(name))
                 if problem:
                     yield SkippedFile(printable_path(str(rel)), f"folder {problem}")
                     continue
