@@ -21,14 +21,15 @@ import logging
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import ToolAnnotations
+from typing_extensions import TypedDict  # pydantic needs it below Python 3.12
+
+from django.conf import settings
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
-from typing_extensions import TypedDict  # pydantic needs it below Python 3.12
 
 from . import tools
 from .conf import agent_settings

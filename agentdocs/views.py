@@ -9,6 +9,7 @@ import hashlib
 import hmac
 
 from asgiref.sync import sync_to_async
+
 from django.http import HttpResponse, JsonResponse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe

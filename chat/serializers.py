@@ -6,8 +6,8 @@ surrogates, a ``page_url`` that is not an http(s) URL, a malformed ``session_id`
 ``client_message_id``. Each error names its field (see ``chat.exceptions``).
 """
 
-from django.core.validators import URLValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
 from rest_framework import serializers
 
 from . import tokens

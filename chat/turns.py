@@ -38,6 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from asgiref.sync import sync_to_async
+
 from django.db import InterfaceError, OperationalError, connection, transaction
 
 from . import budgets, selectors, services, tokens

@@ -10,8 +10,9 @@ import inspect
 import json
 import logging
 
-from adrf.viewsets import ViewSet
 from asgiref.sync import sync_to_async
+
+from adrf.viewsets import ViewSet
 from django.conf import settings
 from django.db import connection
 from drf_spectacular.types import OpenApiTypes

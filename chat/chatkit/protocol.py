@@ -31,6 +31,7 @@ from chatkit.types import (
 )
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
+
 from rest_framework import serializers, status
 from rest_framework.exceptions import Throttled
 

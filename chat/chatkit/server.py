@@ -38,6 +38,7 @@ from chatkit.types import (
     ThreadStreamEvent,
     UserMessageItem,
 )
+
 from django.db import transaction
 
 from .. import selectors, services

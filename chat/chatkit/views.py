@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from asgiref.sync import sync_to_async
+
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 

@@ -42,6 +42,9 @@ def database_unreachable(transactional_db, monkeypatch):
     if wrapper.vendor == "postgresql":
         monkeypatch.setitem(wrapper.settings_dict, "HOST", "127.0.0.1")
         monkeypatch.setitem(wrapper.settings_dict, "PORT", str(closed_port()))
+        # A psycopg pool would hand out connections opened to the real server.
+        options = {k: v for k, v in wrapper.settings_dict.get("OPTIONS", {}).items() if k != "pool"}
+        monkeypatch.setitem(wrapper.settings_dict, "OPTIONS", options)
     else:
         missing = Path("/nonexistent-readyz-test") / "db.sqlite3"
         monkeypatch.setitem(wrapper.settings_dict, "NAME", str(missing))
