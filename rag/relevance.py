@@ -12,8 +12,6 @@
 import logging
 import math
 import re
-import threading
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -21,6 +19,7 @@ from urllib.parse import urlsplit
 from . import sparse
 from .calibration import FALLBACK_THRESHOLD, Calibration, calibrate
 from .conf import rag_settings
+from .index.cache import PerGeneration
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +73,7 @@ class CorpusStats:
         return sparse.idf(self.documents, self.df.get(term, 0))
 
 
-_stats_cache: dict[tuple, tuple[float, CorpusStats]] = {}
-_stats_lock = threading.Lock()
+_stats_cache: PerGeneration[CorpusStats] = PerGeneration(STATS_TTL)
 
 
 def _index_text(title: str, heading_path, text: str) -> str:
@@ -89,50 +87,40 @@ def corpus_stats(collection: str | None = None) -> CorpusStats | None:
     is keyed by the embedded index's generation (a re-index invalidates it) and otherwise
     refreshed every STATS_TTL seconds.
     """
-    from .index import get_index
-
     collection = collection or rag_settings.COLLECTION
     try:
-        index = get_index()
-        generation = index.current_generation(collection)
-        key = (id(index), collection, generation)
-        now = time.monotonic()
-        with _stats_lock:
-            cached = _stats_cache.get(key)
-            if cached and (generation is not None or now - cached[0] < STATS_TTL):
-                return cached[1]
-        manifest = index.manifest(collection)
-        if manifest is None:
-            return None
-        saved = index.term_stats(collection)
-        if saved is not None:
-            documents, df = saved
-        calibration = Calibration.from_dict(index.calibration(collection))
-        if saved is None or calibration is None:
-            # Not kept by this backend (Qdrant server): count and calibrate from the stored
-            # chunks, encoding each once (the result is cached, see above).
-            chunks = [c for cs in index.stored_chunks(collection, list(manifest.pages)).values()
-                      for c in cs]
-            vectors = [sparse.encode_document(_index_text(c.title, c.heading_path, c.text))
-                       for c in chunks]
-            if saved is None:
-                df: Counter = Counter()
-                for vector in vectors:
-                    df.update(vector.indices)
-                documents = len(chunks)
-            if calibration is None:
-                calibration = calibrate(chunks, documents=documents, df=dict(df), vectors=vectors)
-        pages = {_page(entry.url): (entry.version, entry.locale)
-                 for entry in manifest.pages.values() if entry.url}
-        stats = CorpusStats(documents=documents, df=dict(df), pages=pages, calibration=calibration)
-        with _stats_lock:
-            _stats_cache.clear()
-            _stats_cache[key] = (now, stats)
-        return stats
+        return _stats_cache.get(collection, lambda index: _read_stats(index, collection))
     except Exception:
         logger.warning("corpus statistics unavailable; relevance threshold not applied",
                        exc_info=True)
         return None
+
+
+def _read_stats(index, collection: str) -> CorpusStats | None:
+    manifest = index.manifest(collection)
+    if manifest is None:
+        return None
+    saved = index.term_stats(collection)
+    if saved is not None:
+        documents, df = saved
+    calibration = Calibration.from_dict(index.calibration(collection))
+    if saved is None or calibration is None:
+        # Not kept by this backend (Qdrant server): count and calibrate from the stored
+        # chunks, encoding each once (the result is cached, see above).
+        chunks = [c for cs in index.stored_chunks(collection, list(manifest.pages)).values()
+                  for c in cs]
+        vectors = [sparse.encode_document(_index_text(c.title, c.heading_path, c.text))
+                   for c in chunks]
+        if saved is None:
+            df: Counter = Counter()
+            for vector in vectors:
+                df.update(vector.indices)
+            documents = len(chunks)
+        if calibration is None:
+            calibration = calibrate(chunks, documents=documents, df=dict(df), vectors=vectors)
+    pages = {_page(entry.url): (entry.version, entry.locale)
+             for entry in manifest.pages.values() if entry.url}
+    return CorpusStats(documents=documents, df=dict(df), pages=pages, calibration=calibration)
 
 
 def relevance_score(*, query: str, hits, stats: CorpusStats) -> float:

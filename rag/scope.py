@@ -18,13 +18,12 @@ when the chosen scope has nothing relevant; the answer then says which version i
 """
 
 import re
-import threading
-import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from .conf import rag_settings
 from .documents import CURRENT_VERSION
+from .index.cache import PerGeneration
 
 CATALOG_TTL = 300.0
 _LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
@@ -157,31 +156,18 @@ def choose_scope(*, question: str, page_url: str | None, catalog: ScopeCatalog |
     return ScopeChoice(scope, source, fallback)
 
 
-_cache: dict[tuple, tuple[float, ScopeCatalog]] = {}
-_lock = threading.Lock()
+_catalogs: PerGeneration[ScopeCatalog] = PerGeneration(CATALOG_TTL)
 
 
 def scope_catalog(collection: str | None = None) -> ScopeCatalog | None:
     """The collection's catalog (cached per embedded generation, else for CATALOG_TTL s)."""
-    from .index import get_index
+
+    def build(index) -> ScopeCatalog | None:
+        manifest = index.manifest(collection)
+        return None if manifest is None else ScopeCatalog.from_manifest(manifest)
 
     collection = collection or rag_settings.COLLECTION
-    index = get_index()
-    generation = index.current_generation(collection)
-    key = (id(index), collection, generation)
-    now = time.monotonic()
-    with _lock:
-        cached = _cache.get(key)
-        if cached and (generation is not None or now - cached[0] < CATALOG_TTL):
-            return cached[1]
-    manifest = index.manifest(collection)
-    if manifest is None:
-        return None
-    catalog = ScopeCatalog.from_manifest(manifest)
-    with _lock:
-        _cache.clear()
-        _cache[key] = (now, catalog)
-    return catalog
+    return _catalogs.get(collection, build)
 
 
 def choose_scope_for(*, question: str, page_url: str | None, collection: str | None,
