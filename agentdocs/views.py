@@ -71,26 +71,24 @@ def _origin(request) -> str:
     return f"{request.scheme}://{request.get_host()}"
 
 
-@require_safe
-async def llms_txt_view(request):
+async def _llms(request, render):
     if not authorized(request):
         return unauthorized()
     try:
         snapshot = await sync_to_async(docs_snapshot, thread_sensitive=False)()
     except AgentDocsError as exc:
         return error_response(exc)
-    return _text(request, llms_txt(snapshot, base=_origin(request)), PLAIN, snapshot.stamp)
+    return _text(request, render(snapshot), PLAIN, snapshot.stamp)
+
+
+@require_safe
+async def llms_txt_view(request):
+    return await _llms(request, lambda snapshot: llms_txt(snapshot, base=_origin(request)))
 
 
 @require_safe
 async def llms_full_txt_view(request):
-    if not authorized(request):
-        return unauthorized()
-    try:
-        snapshot = await sync_to_async(docs_snapshot, thread_sensitive=False)()
-    except AgentDocsError as exc:
-        return error_response(exc)
-    return _text(request, llms_full_txt(snapshot), PLAIN, snapshot.stamp)
+    return await _llms(request, llms_full_txt)
 
 
 def markdown_response(request, page: DocPage, stamp: str) -> HttpResponse:
