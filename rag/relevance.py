@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from . import sparse
-from .calibration import FALLBACK_THRESHOLD, Calibration, calibrate
+from .calibration import FALLBACK_THRESHOLD, RELEVANCE_HITS, Calibration, calibrate
 from .conf import rag_settings
 from .index.cache import PerGeneration
 
 logger = logging.getLogger(__name__)
 
-RELEVANCE_HITS = 3
 STATS_TTL = 300.0
 PAGE_MIN_RATIO = 0.5
 
