@@ -20,3 +20,12 @@ from agentdocs.asgi import AgentRouter  # noqa: E402
 application = AgentRouter(application)
 # /healthz answered before anything else, so a busy app never starves the load balancer.
 application = HealthzFastPath(application)
+
+from django.conf import settings  # noqa: E402
+
+if settings.HEALTHZ_ADDRESS:
+    from .liveness import serve_liveness
+
+    # And on its own port and thread, which a CPU-bound event loop cannot delay.
+    application = serve_liveness(application, address=settings.HEALTHZ_ADDRESS,
+                                 max_stall=settings.HEALTHZ_MAX_LOOP_STALL)

@@ -298,6 +298,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
 # seconds is closed (chatsite/server.py, uvicorn --http chatsite.server:GuardedHTTPProtocol).
 SERVER_HEADER_TIMEOUT = env_float("SERVER_HEADER_TIMEOUT", 10.0)
 SERVER_BODY_TIMEOUT = env_float("SERVER_BODY_TIMEOUT", 30.0)
+# Liveness on its own port and thread (chatsite/liveness.py): "host:port", e.g. ":8081";
+# unset, /healthz is served on the main port only. 503 once the event loop has not run a
+# callback for HEALTHZ_MAX_LOOP_STALL seconds.
+HEALTHZ_ADDRESS = os.environ.get("HEALTHZ_ADDRESS", "")
+if HEALTHZ_ADDRESS:
+    from .liveness import parse_address
+
+    try:
+        parse_address(HEALTHZ_ADDRESS)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"HEALTHZ_ADDRESS: {exc}") from None
+HEALTHZ_MAX_LOOP_STALL = env_float("HEALTHZ_MAX_LOOP_STALL", 30.0)
 
 # AGENTS
 # The MCP endpoint at /mcp, /llms.txt and the pages' Markdown copies (docs/agents.md).
