@@ -281,6 +281,12 @@ async def stream_chat(*, messages: list[dict], usage: Usage) -> AsyncIterator[st
                 if text:
                     streamed_chars += len(text)
                     yield text
+                if not events.finished and events.finish_reason is None:
+                    # Neither [DONE] nor a finish reason: the connection was cut (a reset on a
+                    # close-delimited body reads as its end), the answer is incomplete.
+                    raise GenerationError(
+                        "llm_stream_interrupted" if usage.ttft_ms is not None else "llm_unavailable",
+                        "The answer stream was interrupted; try again.", retryable=True)
     except GenerationError:
         raise
     except Exception as exc:
@@ -310,6 +316,7 @@ class _SSEChunks:
     def __init__(self):
         self._buffer = b""
         self.finished = False
+        self.finish_reason: str | None = None
 
     def feed(self, raw: bytes, usage: Usage) -> str:
         buffer = self._buffer + raw
@@ -341,6 +348,8 @@ class _SSEChunks:
                 usage.prompt_tokens = chunk["usage"].get("prompt_tokens")
                 usage.completion_tokens = chunk["usage"].get("completion_tokens")
             for choice in chunk.get("choices") or ():
+                if choice.get("finish_reason"):
+                    self.finish_reason = choice["finish_reason"]
                 content = (choice.get("delta") or {}).get("content")
                 if content:
                     texts.append(content)
