@@ -363,7 +363,8 @@ def token_path(repeat: int = 30) -> dict:
     from openai.types.chat import ChatCompletionChunk
 
     from chat.sse import encode_event
-    from rag.generation import CitationFilter, LeakGuard, Usage, _SSEChunks, filter_urls, system_prompt
+    from rag.generation import CitationFilter, LeakGuard, Usage, _SSEChunks, system_prompt
+    from rag.link_filter import LinkPolicy
 
     tokens = split_tokens(reply_text(TOKENS))
     base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1, "model": "fake-model"}
@@ -401,13 +402,17 @@ def token_path(repeat: int = 30) -> dict:
             async for _data in response().aiter_bytes():
                 pass
 
-    prompt, allowed = system_prompt(), [h.BASE_URL]
+    # An answer's allowed links: the site and its sources' pages, and URLs quoted in them.
+    prompt = system_prompt()
+    allowed = [h.BASE_URL] + [f"{h.BASE_URL}/docs/page-{n}" for n in range(8)]
+    exact = [f"https://github.com/example/repo/blob/main/file-{n}.md" for n in range(8)]
 
     def filters(step):
         for _ in range(repeat):
             citations, guard = CitationFilter(valid={1, 2, 3}), LeakGuard(prompt)
+            links = LinkPolicy(allowed, exact)  # once per answer, as rag.services does
             for i in range(0, len(tokens), step):
-                filter_urls(guard.feed(citations.feed("".join(tokens[i:i + step]))), allowed, [])
+                links.filter(guard.feed(citations.feed("".join(tokens[i:i + step]))))
 
     def encode(step):
         for _ in range(repeat):

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -465,6 +465,14 @@ def _normalise(text: str) -> str:
     return _fold(text).strip()
 
 
+@lru_cache(maxsize=8)
+def _secret_forms(secret_text: str) -> tuple[str, frozenset[str]]:
+    """The system prompt as leak detection compares it, and its secret-looking tokens
+    (normalised once per prompt, not once per answer)."""
+    tokens = frozenset(t.lower() for t in _SECRETISH.findall(_visible(secret_text)) if len(t) >= 8)
+    return _normalise(secret_text), tokens
+
+
 class LeakGuard:
     """Holds back the tail of the answer and stops it if it echoes the system prompt.
 
@@ -479,19 +487,22 @@ class LeakGuard:
     WINDOW = 60
 
     def __init__(self, secret_text: str):
-        self._prompt = _normalise(secret_text)
-        self._tokens = {t.lower() for t in _SECRETISH.findall(_visible(secret_text)) if len(t) >= 8}
+        self._prompt, self._tokens = _secret_forms(secret_text)
+        self._longest_token = max(map(len, self._tokens), default=0)
         self._text = ""  # normalised text seen so far (for detection)
         self._checked = 0  # windows starting before this offset were already checked
+        self._tokens_checked = 0  # the text before this offset holds no whole secret token
         self._held = ""
         self._suspect = 0  # normalised length of the tail that occurs in the prompt
         self.leaked = False
         self.released = False  # whether any non-blank text got through
 
     def _detect(self) -> bool:
-        text = self._text
-        lowered = text.lower()
-        if any(token in lowered for token in self._tokens):
+        text = self._text  # already lower-case (``_fold``)
+        # Only the new text, and a token's length before it, can hold a token not seen yet.
+        recent = text[max(self._tokens_checked - self._longest_token + 1, 0):]
+        self._tokens_checked = len(text)
+        if any(token in recent for token in self._tokens):
             return True
         # Windows not checked yet (a little overlap: whitespace folding can shift the text).
         first = max(self._checked - 2, 0)

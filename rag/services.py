@@ -27,12 +27,11 @@ from .generation import (
     LeakGuard,
     Usage,
     build_messages,
-    filter_urls,
     stream_chat,
     system_prompt,
-    urls_in,
 )
 from .index import note_degraded_answer
+from .link_filter import LinkPolicy, urls_in
 from .relevance import (
     RELEVANCE_HITS,
     Decision,
@@ -417,8 +416,10 @@ async def answer_stream(*, question: str, history: list[dict] | None = None,
     guard = LeakGuard(system_prompt())
     usage = Usage()
 
+    links = LinkPolicy(allowed_urls, exact_urls)
+
     def emit(text: str) -> AnswerEvent | None:
-        text = filter_urls(text, allowed_urls, exact_urls) if text else text
+        text = links.filter(text)
         return AnswerEvent("delta", {"text": text}) if text else None
 
     try:

@@ -2,6 +2,7 @@
 Django's "StreamingHttpResponse must consume synchronous iterators" warning."""
 
 import asyncio
+import logging
 import warnings
 from pathlib import Path
 
@@ -65,3 +66,22 @@ def test_wsgi_requests_still_get_whitenoise_file_response():
     response = Client().get("/static/chat/widget.js")
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == WIDGET.read_bytes()
+
+
+def test_under_asgi_no_middleware_makes_requests_hop_through_a_thread(settings):
+    # A sync-only middleware makes Django adapt the chain around it (a thread per request);
+    # with DEBUG, Django logs each adaptation at DEBUG on django.request.
+    settings.DEBUG = True
+    records = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = records.append
+    logger = logging.getLogger("django.request")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        ASGIHandler().load_middleware(is_async=True)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert [r.getMessage() for r in records if "adapted for" in r.getMessage()] == []
