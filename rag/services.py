@@ -121,6 +121,14 @@ def _fuse(*rankings: tuple[list, float]) -> list:
     return [first[c] for c in sorted(scores, key=lambda c: -scores[c])]
 
 
+TOPIC_HITS = 5  # how deep two rankings are compared to tell whether they share a topic
+
+
+def _same_pages(alone: list, rewritten: list) -> bool:
+    """Whether the best pages the question finds alone are among the rewrite's best pages."""
+    return bool({h.path for h in alone[:TOPIC_HITS]} & {h.path for h in rewritten[:TOPIC_HITS]})
+
+
 async def _own_words(*, question: str, rewritten: str, hits: list, relevance_hits: list,
                      scope: Scope, k: int, collection, page_url, stats, result) -> tuple[list, list]:
     """The hits to use when the query was rewritten from history.
@@ -128,7 +136,12 @@ async def _own_words(*, question: str, rewritten: str, hits: list, relevance_hit
     The question as asked is searched too (same scope). Its own results win when they are
     relevant and it does not point back at the conversation ("it", "what about…"): a new
     topic in a long chat must not inherit the old one. When it points back, both rankings
-    are fused; when it retrieves nothing relevant alone, the rewrite decides.
+    are fused. When it retrieves nothing relevant alone, the rewrite decides only if the
+    question is still on the conversation's topic: it points back, or its own best pages
+    are among the rewrite's (an elliptical "can visitors pick the language from a menu?"
+    after a question on translations). An unrelated question asked after docs questions
+    ("who won the world cup?") is judged on its own words, or the conversation's topic
+    would carry it past the "not covered" decision.
     """
     alone = list((await asyncio.to_thread(
         _search, query=question, k=k, collection=collection,
@@ -136,9 +149,13 @@ async def _own_words(*, question: str, rewritten: str, hits: list, relevance_hit
     decision = await asyncio.to_thread(
         decide, question=question, query=question, hits=prefer_page(alone, page_url),
         collection=collection, stats=stats)
+    points_back = refers_back(question)
     if decision.refused:
-        return hits, relevance_hits
-    if not refers_back(question):
+        if points_back or _same_pages(alone, hits):
+            return hits, relevance_hits
+        result.query, result.rewrite = question, "kept"
+        return alone, alone
+    if not points_back:
         result.query, result.rewrite = question, "kept"
         return alone, alone
     if not FUSE_FOLLOWUPS:

@@ -413,3 +413,18 @@ async def test_a_stream_error_is_raised_after_the_text_read_before_it():
                 "llm_stream_interrupted", "cut", retryable=True)), 0.03):
             texts.append(text)
     assert "".join(texts) == "abc"
+
+
+async def test_an_unrelated_question_after_docs_questions_is_judged_on_its_own_words(docs):
+    from rag.services import retrieve
+
+    history = [
+        {"role": "user", "content": "How do I enable fake timers?"},
+        {"role": "assistant", "content": "Call `jest.useFakeTimers()` and advance time with "
+                                         "`jest.advanceTimersByTime(ms)` or `jest.runAllTimers()` [1]."},
+    ]
+    off_topic = await retrieve(question="Who won the football world cup in 2022?", history=history)
+    assert off_topic.refused and off_topic.query == "Who won the football world cup in 2022?"
+    follow_up = await retrieve(question="And how do I undo it?", history=history)
+    assert not follow_up.refused
+    assert follow_up.hits[0].path == "timers.md"
