@@ -286,7 +286,3 @@ def prefer_page(hits: list, page_url: str | None) -> list:
     if not preferred:
         return hits
     return preferred + [h for h in hits if h not in preferred]
-
-
-# Moved to rag.scope; re-exported for existing imports.
-from .scope import Scope, scope_for_page, scope_from_page_url  # noqa: E402,F401

@@ -24,18 +24,13 @@ from urllib.parse import urlsplit
 from .conf import rag_settings
 from .documents import CURRENT_VERSION
 from .index.cache import PerGeneration
+from .types import Scope
 
 CATALOG_TTL = 300.0
 _LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 _VERSION = re.compile(r"^(next|current|v?\d+(\.\d+)*(\.x)?)$")
 # Version-like words in a question: 0.79, 1.0, v2, 2.x, 29.7.0
 _NAMED_VERSION = re.compile(r"(?<![\w.])v?(\d+(?:\.(?:\d+|x))+|\d+)(?![\w]|\.\d)", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Scope:
-    version: str | None = None
-    locale: str | None = None
 
 
 @dataclass(frozen=True)
