@@ -363,7 +363,8 @@ def token_path(repeat: int = 30) -> dict:
     from openai.types.chat import ChatCompletionChunk
 
     from chat.sse import encode_event
-    from rag.generation import CitationFilter, LeakGuard, Usage, _SSEChunks, filter_urls, system_prompt
+    from rag.generation import CitationFilter, LeakGuard, Usage, _SSEChunks, system_prompt
+    from rag.link_filter import filter_urls
     from rag.types import Delta
 
     tokens = split_tokens(reply_text(TOKENS))

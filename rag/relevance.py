@@ -164,7 +164,7 @@ def relevance_threshold(stats: CorpusStats | None) -> float:
     configured = rag_settings.RELEVANCE_THRESHOLD
     if configured is not None:
         return float(configured)
-    calibration = getattr(stats, "calibration", None)
+    calibration = stats.calibration if stats is not None else None
     return float(calibration.threshold) if calibration is not None else FALLBACK_THRESHOLD
 
 

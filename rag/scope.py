@@ -47,7 +47,7 @@ class ScopeCatalog:
     def from_manifest(cls, manifest) -> "ScopeCatalog":
         entries = [e for e in manifest.pages.values()] if manifest else []
         versions = frozenset(e.version for e in entries if e.version)
-        latest = sorted({e.version for e in entries if getattr(e, "latest", False) and e.version})
+        latest = sorted({e.version for e in entries if e.latest and e.version})
         if latest:
             default = latest[0]
         elif CURRENT_VERSION in versions:
@@ -174,16 +174,3 @@ def choose_scope_for(*, question: str, page_url: str | None, collection: str | N
         catalog = None
     return choose_scope(question=question, page_url=page_url, catalog=catalog,
                         version_hint=version_hint, locale_hint=locale_hint)
-
-
-def scope_for_page(page_url: str | None, stats=None) -> Scope:
-    """The version and locale of ``page_url`` (kept for callers of the old API)."""
-    if not page_url:
-        return Scope()
-    pages = getattr(stats, "pages", None) or {}
-    catalog = ScopeCatalog(
-        pages=pages, versions=frozenset(v for v, _ in pages.values()),
-        locales=frozenset(loc for _, loc in pages.values()),
-        pairs=frozenset(pages.values()),
-    ) if pages else None
-    return choose_scope(question="", page_url=page_url, catalog=catalog).scope

@@ -27,12 +27,11 @@ from .generation import (
     LeakGuard,
     Usage,
     build_messages,
-    filter_urls,
     stream_chat,
     system_prompt,
-    urls_in,
 )
 from .index import note_degraded_answer
+from .link_filter import filter_urls, urls_in
 from .relevance import (
     RELEVANCE_HITS,
     corpus_stats,
