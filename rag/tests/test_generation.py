@@ -11,10 +11,10 @@ from rag.generation import (
     Usage,
     build_messages,
     complete,
-    filter_urls,
     stream_chat,
     system_prompt,
 )
+from rag.link_filter import filter_urls
 
 CHUNKS = [
     {"n": 1, "title": "CLI", "heading": "--bail", "text": "Stop after `n` failing test suites."},
