@@ -11,11 +11,13 @@ import logging
 
 from chat import turns
 from chat.conf import chat_settings
+from chat.events import Reply
 from chat.exceptions import ChatError
 from chat.models import ChatSession
 from chat.selectors import history_within_cap
 from rag.exceptions import RetrievalUnavailable
 from rag.services import source_for
+from rag.types import collect
 
 from .conf import agent_settings
 from .exceptions import AgentDocsError, DocsUnavailable, InvalidArgument, PageNotFound
@@ -117,33 +119,23 @@ async def ask(*, question: str, history: list | None = None) -> dict:
     question = _text_arg(question, field="question", limit=chat_settings.MAX_MESSAGE_CHARS)
     earlier = _history(history)
     try:
-        turn = await turns.turn_start(message=question, channel=ChatSession.Channel.MCP)
+        turn = await turns.turn_prepare(message=question, channel=ChatSession.Channel.MCP)
     except ChatError as exc:
         raise AgentDocsError(exc.message, field=exc.field, retry_after=exc.retry_after) from None
     if earlier and not turn.replay:
         # A fresh session per call: the conversation so far is the agent's, not stored here.
         turn.history = earlier
-    answer = {"answer": "", "refused": False, "sources": [], "notices": []}
-    parts: list[str] = []
-    async for event in turns.turn_events(turn):
-        if event.name == "sources":
-            answer["sources"] = [
-                {k: s.get(k) for k in ("n", "title", "heading", "url", "snippet", "score")}
-                for s in event.data["sources"]
-            ]
-            answer["refused"] = bool(event.data["refused"])
-        elif event.name == "notice":
-            answer["notices"].append(event.data.get("message", ""))
-        elif event.name == "delta":
-            parts.append(event.data["text"])
-        elif event.name == "done":
-            answer["refused"] = bool(event.data["refused"])
-        elif event.name == "error":
-            retry = event.data.get("retry_after")
-            raise AgentDocsError(event.data["message"] + (
-                f" Retry in {retry} s." if retry else ""), retry_after=retry)
-    answer["answer"] = "".join(parts)
-    if answer["refused"]:
-        answer["notices"].append("The documentation does not cover this question; the "
-                                  "sources are the nearest pages, not an answer.")
-    return answer
+    reply = await collect(turns.turn_events(turn), Reply())
+    if reply.error is not None:
+        retry = reply.error.retry_after
+        raise AgentDocsError(reply.error.message + (f" Retry in {retry} s." if retry else ""),
+                             retry_after=retry)
+    notices = [notice.message for notice in reply.notices]
+    if reply.refused:
+        notices.append("The documentation does not cover this question; the sources are the "
+                       "nearest pages, not an answer.")
+    return {
+        "answer": reply.text, "refused": reply.refused, "notices": notices,
+        "sources": [{k: s.get(k) for k in ("n", "title", "heading", "url", "snippet", "score")}
+                    for s in reply.sources],
+    }

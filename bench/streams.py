@@ -365,6 +365,7 @@ def token_path(repeat: int = 30) -> dict:
     from chat.sse import encode_event
     from rag.generation import CitationFilter, LeakGuard, Usage, _SSEChunks, system_prompt
     from rag.link_filter import LinkPolicy
+    from rag.types import Delta
 
     tokens = split_tokens(reply_text(TOKENS))
     base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1, "model": "fake-model"}
@@ -417,7 +418,7 @@ def token_path(repeat: int = 30) -> dict:
     def encode(step):
         for _ in range(repeat):
             for i in range(0, len(tokens), step):
-                encode_event("delta", {"text": "".join(tokens[i:i + step])})
+                encode_event(Delta("".join(tokens[i:i + step])))
 
     def per_token_us(run) -> float:
         started = time.process_time()

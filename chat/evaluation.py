@@ -2,7 +2,7 @@
 
 ``rag_eval`` asks every question of a set one after another in one session, to see whether
 earlier turns leak into later answers (topic stickiness). It must go through the same turn
-path as the API — the session and its stored history, ``chat.turns.turn_start`` /
+path as the API — the session and its stored history, ``chat.turns.turn_prepare`` /
 ``turn_events``, ``rag.services.answer_stream`` — and imports point one way (chat → rag), so
 the runner lives here and the rag command finds it through the ``RAG_CONVERSATION_RUNNER``
 setting. The API's per-IP / per-session rate limits are left out on purpose (they belong to
@@ -17,8 +17,10 @@ from asgiref.sync import sync_to_async
 
 from rag.evaluation import TurnOutcome
 from rag.services import RETRIEVAL_PROBE
+from rag.types import collect
 
 from . import turns
+from .events import Reply
 from .models import ChatSession
 
 
@@ -35,19 +37,16 @@ async def conversation_session() -> AsyncIterator[Callable[[str], Awaitable[Turn
         probe: list = []
         reset = RETRIEVAL_PROBE.set(probe)
         try:
-            turn = await turns.turn_start(message=question, session_id=state["token"])
-            parts = []
-            async for event in turns.turn_events(turn):
-                if event.name == "delta":
-                    parts.append(event.data["text"])
-                elif event.name == "error":
-                    raise ConversationTurnFailed(f"{event.data['code']}: {event.data['message']}")
+            turn = await turns.turn_prepare(message=question, session_id=state["token"])
+            reply = await collect(turns.turn_events(turn), Reply())
         finally:
             RETRIEVAL_PROBE.reset(reset)
+        if reply.error is not None:
+            raise ConversationTurnFailed(f"{reply.error.code}: {reply.error.message}")
         state["token"], state["session"] = turn.token, turn.session
         if not probe:
             raise ConversationTurnFailed("the turn did not retrieve (replayed or not answered)")
-        return TurnOutcome(text="".join(parts), retrieval=probe[-1])
+        return TurnOutcome(text=reply.text, retrieval=probe[-1])
 
     try:
         yield ask

@@ -102,12 +102,6 @@ class StorageUnavailable(ChatError):
     default_message = "Chat history storage is unreachable right now. Retry shortly."
 
 
-class GenerationFailed(ChatError):
-    status_code = status.HTTP_502_BAD_GATEWAY
-    code = "generation_failed"
-    default_message = "The language model failed to answer."
-
-
 class RequestTooLarge(drf_exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."

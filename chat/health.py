@@ -102,28 +102,14 @@ def check_database() -> dict:
 
 
 def check_search_index() -> dict:
-    index_status = _index_status_function()
-    if index_status is None:
-        raise RuntimeError("the rag app provides no index_status()")
-    info = index_status()
-    info = dict(info) if isinstance(info, dict) else {}
+    from rag.index import index_status
+
+    info = dict(index_status())
     if not info.pop("ok", True):
         raise RuntimeError(str(info.get("error") or "the search index reports it is not ready"))
     # Only coarse, non-sensitive facts are passed on (no URLs or paths). degraded_answers:
     # answers this worker process gave without retrieval since it started.
     return {key: info[key] for key in ("backend", "collection", "points", "degraded_answers") if key in info}
-
-
-def _index_status_function() -> Callable[[], dict] | None:
-    for module_name in ("rag.retrieval", "rag.index"):
-        try:
-            module = __import__(module_name, fromlist=["index_status"])
-        except ImportError:
-            continue
-        function = getattr(module, "index_status", None)
-        if function is not None:
-            return function
-    return None
 
 
 def _timed(check: Callable[[], dict]) -> dict:

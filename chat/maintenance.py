@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from .conf import chat_settings
 from .models import ChatMessage, ChatSession
+from .services import messages_expire_pending
 
 
 @dataclass
@@ -85,25 +86,6 @@ def history_prune(
         messages=messages,
         expired_pending=messages_expire_pending(older_than=pending_before),
         dry_run=False,
-    )
-
-
-def messages_expire_pending(*, older_than: datetime) -> int:
-    """Mark answers still ``pending`` since before ``older_than`` as ``failed``.
-
-    Uses ``chat.services.messages_expire_pending`` when the chat service provides it, so
-    there is one definition of "stale"; this fallback does the same update.
-    """
-    try:
-        from .services import messages_expire_pending as service_expire
-    except ImportError:
-        service_expire = None
-    if service_expire is not None:
-        return service_expire(older_than=older_than)
-    return stale_pending_messages(older_than=older_than).update(
-        status=ChatMessage.Status.FAILED,
-        error="expired: no answer was completed in time",
-        updated_at=timezone.now(),
     )
 
 

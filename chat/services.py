@@ -70,15 +70,20 @@ def session_for_token(*, token: object, touch: bool = False) -> ChatSession:
     """
     if not tokens.is_well_formed(token):
         raise InvalidSession()
-    session = (
-        ChatSession.objects.filter(
-            token_hash=tokens.hash_token(token), last_active_at__gte=session_idle_cutoff()
-        ).first()
-    )
-    if session is None:
-        raise SessionNotFound()
+    session = session_for_hash(token_hash=tokens.hash_token(token))
     if touch:
         session_touch(session=session)
+    return session
+
+
+def session_for_hash(*, token_hash: str) -> ChatSession:
+    """The live session whose token hashes to ``token_hash`` (a token checked and hashed
+    once by the caller); ``SessionNotFound`` (404) for an unknown or idle-expired one."""
+    session = ChatSession.objects.filter(
+        token_hash=token_hash, last_active_at__gte=session_idle_cutoff()
+    ).first()
+    if session is None:
+        raise SessionNotFound()
     return session
 
 

@@ -10,16 +10,19 @@ from collections.abc import AsyncIterator
 
 from django.http import StreamingHttpResponse
 
+from rag.types import Delta, Event
+
 CONTENT_TYPE = "text/event-stream; charset=utf-8"
 
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-def encode_event(name: str, data: dict) -> bytes:
-    if name == "delta" and len(data) == 1:  # the hot path: one per coalesced answer text
-        return b'event: delta\ndata: {"text":' + _dumps(data["text"]).encode() + b"}\n\n"
-    return f"event: {name}\ndata: {_dumps(data)}\n\n".encode()
+def encode_event(event: Event) -> bytes:
+    """``event: <name>`` and ``data: <payload as JSON>`` (``rag.types.Event``)."""
+    if isinstance(event, Delta):  # the hot path: one per coalesced answer text
+        return b'event: delta\ndata: {"text":' + _dumps(event.text).encode() + b"}\n\n"
+    return f"event: {event.name}\ndata: {_dumps(event.payload())}\n\n".encode()
 
 
 def wants_event_stream(request) -> bool:
@@ -28,11 +31,11 @@ def wants_event_stream(request) -> bool:
 
 async def _encoded(events: AsyncIterator) -> AsyncIterator[bytes]:
     async for event in events:
-        yield encode_event(event.name, event.data)
+        yield encode_event(event)
 
 
 def event_stream_response(events: AsyncIterator) -> StreamingHttpResponse:
-    """A streaming response over an async iterator of ``ChatEvent``s."""
+    """A streaming response over an async iterator of events (``chat.turns.turn_events``)."""
     response = StreamingHttpResponse(_encoded(events), content_type=CONTENT_TYPE)
     response["Cache-Control"] = "no-cache, no-transform"
     response["X-Accel-Buffering"] = "no"

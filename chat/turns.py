@@ -1,10 +1,16 @@
 """One chat turn: check the session, store the question, stream the answer, store the answer.
 
-``turn_start`` does everything that can still be refused with a 4xx (bad or unknown session,
-budget used up, a duplicate already being answered) and stores the question before any
-answering starts. ``turn_events`` then yields ``ChatEvent``s (``session``, ``message``,
-``sources``, ``notice``, ``delta``, ``done`` or ``error``) while ``rag.services.answer_stream``
-produces the answer, and stores the outcome:
+This module owns a turn for every channel (the HTTP API, ChatKit, the MCP ``ask`` tool,
+``rag_eval``'s conversations): callers validate their input, call ``turn_prepare`` then
+``turn_events``, and render the events.
+
+``turn_prepare`` does everything that can still be refused with a 4xx (bad or unknown
+session, budget used up, a duplicate already being answered) and stores the question (or,
+for ChatKit, takes the one its store already saved) and reserves its answer row before any
+answering starts. The session token is checked and hashed once, here. ``turn_events`` then
+yields typed events (``chat.events.SessionStarted``, ``QuestionStored``, the answer's
+``rag.types.Sources`` / ``Notice`` / ``Delta``, then ``TurnDone`` or ``TurnError``) while
+``rag.services.answer_stream`` produces the answer, and stores the outcome:
 
 - finished → the answer row ``complete`` with sources, model, tokens, latency, ttft;
 - the client went away (``asyncio.CancelledError`` / ``GeneratorExit`` in the generator) →
@@ -18,7 +24,7 @@ with ``history_saved`` false, and no session row (``session_id`` null for a new 
 A retried ``client_message_id`` whose answer is complete is replayed from the database
 (no LLM call); one still being answered elsewhere gets ``AnswerInProgress`` (409).
 
-Database work. A turn costs two transactions: ``turn_start`` stores the question, reserves
+Database work. A turn costs two transactions: ``turn_prepare`` stores the question, reserves
 the answer row and touches the session in one (a new visitor's session, question and answer
 are inserted together); the finished answer is one UPDATE. Both run on the turn's own
 database threads (``CHAT_DB_THREADS``: the pool's size on PostgreSQL, one on SQLite, whose
@@ -41,8 +47,11 @@ from asgiref.sync import sync_to_async
 
 from django.db import InterfaceError, OperationalError, connection, transaction
 
+from rag.types import Answer, Delta, Done, Sources
+
 from . import budgets, selectors, services, tokens
 from .conf import chat_settings
+from .events import QuestionStored, SessionStarted, TurnDone, TurnError
 from .exceptions import IdempotencyConflict, InvalidSession
 from .models import ChatMessage, ChatSession
 
@@ -53,17 +62,12 @@ Status = ChatMessage.Status
 
 
 @dataclass
-class ChatEvent:
-    name: str
-    data: dict
-
-
-@dataclass
 class ChatTurn:
     text: str
     page_url: str = ""
     context: str = ""  # the page text the visitor selected ("Ask about this"); not stored
     token: str | None = None
+    session_hash: str | None = None  # the token's SHA-256, computed once per turn
     session: ChatSession | None = None
     session_created: bool = False
     question: ChatMessage | None = None
@@ -76,12 +80,8 @@ class ChatTurn:
     attempt: dict | None = None
 
     @property
-    def session_hash(self) -> str | None:
-        return tokens.hash_token(self.token) if self.token else None
-
-    @property
     def log_session(self) -> str:
-        return tokens.log_id(self.session_hash) if self.token else "-"
+        return tokens.log_id(self.session_hash) if self.session_hash else "-"
 
 
 def _reconnecting(func, /, *args, **kwargs):
@@ -136,6 +136,19 @@ def _in_db_thread(func, /, *args, **kwargs):
             connection.close_if_unusable_or_obsolete()
 
 
+def storage_ok() -> bool:
+    """Whether the chat's database answers ``SELECT 1`` (for ``GET /chat``)."""
+    def ping() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+
+    try:
+        _reconnecting(ping)
+        return True
+    except DB_ERRORS:
+        return False
+
+
 async def run_db(func, /, *args, **kwargs):
     """Run a synchronous database function for a turn without blocking the event loop."""
     executor = _database_executor()
@@ -157,39 +170,40 @@ def _adopt_committed_attempt(turn: ChatTurn) -> bool:
     if not ChatMessage.objects.filter(pk=attempt["answer"].pk, status=Status.PENDING).exists():
         return False
     turn.session, turn.token = attempt["session"], attempt["token"]
+    turn.session_hash = attempt["session"].token_hash
     turn.session_created = attempt["created"]
     turn.question, turn.answer = attempt["question"], attempt["answer"]
     turn.history = attempt["history"]
     return True
 
 
-def _prepare(turn: ChatTurn, session_id: str | None, client_message_id: str | None,
-             channel: str) -> None:
-    """The database part of ``turn_start`` (runs in a database thread; see the module
+def _prepare(turn: ChatTurn, client_message_id: str | None, channel: str,
+             stored: ChatMessage | None) -> None:
+    """The database part of ``turn_prepare`` (runs in a database thread; see the module
     docstring). Called again by ``_reconnecting`` after a broken connection."""
     if _adopt_committed_attempt(turn):
         return
-    session = existing = None
-    if session_id:
-        session = services.session_for_token(token=session_id)
+    session, existing = turn.session, stored
+    if session is None and turn.session_hash:
+        session = services.session_for_hash(token_hash=turn.session_hash)
         existing = services.message_for_client_id(
             session=session, client_message_id=client_message_id
         )
-        if existing is not None:
-            if existing.role != ChatMessage.Role.USER or existing.content != turn.text:
-                raise IdempotencyConflict()
-            reply = getattr(existing, "reply", None)
-            if reply is not None and reply.status == Status.COMPLETE:
-                turn.session, turn.token = session, session_id
-                turn.question, turn.answer, turn.replay = existing, reply, True
-                return
-    budgets.budget_check(session_hash=tokens.hash_token(session_id) if session_id else None)
-    attempt = turn.attempt = {"session": session, "token": session_id, "created": False,
+        if existing is not None and (existing.role != ChatMessage.Role.USER
+                                     or existing.content != turn.text):
+            raise IdempotencyConflict()
+    if existing is not None:
+        reply = getattr(existing, "reply", None)  # the reverse one-to-one: None when unanswered
+        if reply is not None and reply.status == Status.COMPLETE:
+            turn.session = session
+            turn.question, turn.answer, turn.replay = existing, reply, True
+            return
+    budgets.budget_check(session_hash=turn.session_hash)
+    attempt = turn.attempt = {"session": session, "token": turn.token, "created": False,
                               "question": None, "answer": None, "history": []}
     with transaction.atomic():
         if session is None:
-            session, token = services.session_create(
-                channel=channel, page_url=turn.page_url, token=turn.token)
+            session, token = services.session_create(channel=channel, page_url=turn.page_url)
             attempt.update(session=session, token=token, created=True)
         question, answer, claimed = services.turn_records_create(
             session=session, content=turn.text, client_message_id=client_message_id,
@@ -205,31 +219,41 @@ def _prepare(turn: ChatTurn, session_id: str | None, client_message_id: str | No
             attempt["answer"] = answer
     turn.attempt = None
     turn.session, turn.token, turn.session_created = session, attempt["token"], attempt["created"]
+    turn.session_hash = session.token_hash if attempt["created"] else turn.session_hash
     turn.question, turn.answer, turn.history = question, answer, attempt["history"]
     turn.replay = not claimed
 
 
-async def turn_start(*, message: str, session_id: str | None = None,
-                     client_message_id: str | None = None, page_url: str = "",
-                     channel: str = ChatSession.Channel.WIDGET, context: str = "") -> ChatTurn:
-    """Validate the session, store the question and reserve its answer row.
+async def turn_prepare(*, message: str, session_id: str | None = None,
+                       client_message_id: str | None = None, page_url: str = "",
+                       channel: str = ChatSession.Channel.WIDGET, context: str = "",
+                       session: ChatSession | None = None,
+                       question: ChatMessage | None = None) -> ChatTurn:
+    """Check the session, store the question and reserve its answer row.
+
+    ``session_id`` is the visitor's token (None: a new session is created). ChatKit, whose
+    store has already saved the question in a thread it resolved, passes that ``session``
+    and ``question`` row instead of having them looked up and stored; the claim, the
+    history, the budget check and the touch are the same.
 
     Raises the chat domain errors (``InvalidSession``, ``SessionNotFound``,
     ``IdempotencyConflict``, ``AnswerInProgress``, ``BudgetExceeded``) before anything is
-    streamed. A database outage does not raise: the turn goes on unsaved
-    (``storage_ok`` False).
+    streamed. A database outage does not raise: the turn goes on unsaved (``storage_ok``
+    False); only for a stored ``question`` (nothing to answer without the store) it does.
     """
     if session_id is not None and not tokens.is_well_formed(session_id):
         raise InvalidSession()
-    turn = ChatTurn(text=message, page_url=page_url or "", context=context or "")
+    turn = ChatTurn(text=message, page_url=page_url or "", context=context or "",
+                    token=session_id,
+                    session_hash=tokens.hash_token(session_id) if session_id else None,
+                    session=session)
     try:
-        await run_db(_prepare, turn, session_id, client_message_id, channel)
+        await run_db(_prepare, turn, client_message_id, channel, question)
     except DB_ERRORS as exc:
+        if question is not None:
+            raise
         logger.warning("chat.turn storage_unavailable session=%s error=%s",
                        turn.log_session, type(exc).__name__)
-        if not turn.session_created:
-            # Echo the visitor's own id; a new visitor gets none (nothing could be stored).
-            turn.token = session_id
         budgets.budget_check(session_hash=turn.session_hash)
         turn.storage_ok = False
         turn.question = turn.answer = None
@@ -238,14 +262,13 @@ async def turn_start(*, message: str, session_id: str | None = None,
     return turn
 
 
-def _replay_events(turn: ChatTurn) -> list[ChatEvent]:
+def _replay_events(turn: ChatTurn) -> list:
     answer = turn.answer
     return [
-        ChatEvent("sources", {"sources": answer.sources, "refused": answer.refused}),
-        ChatEvent("delta", {"text": answer.content}),
-        ChatEvent("done", {"message_id": answer.id, "status": answer.status,
-                           "history_saved": True, "refused": answer.refused,
-                           "replayed": True}),
+        Sources(sources=answer.sources, refused=answer.refused),
+        Delta(answer.content),
+        TurnDone(message_id=answer.id, status=answer.status, history_saved=True,
+                 refused=answer.refused, replayed=True),
     ]
 
 
@@ -262,45 +285,48 @@ async def _save(turn: ChatTurn, **outcome) -> bool:
         return False
 
 
-def _log(turn: ChatTurn, outcome: str, *, saved: bool, done: dict | None = None,
+def _log(turn: ChatTurn, outcome: str, *, saved: bool, done: Answer | None = None,
          error: str = "") -> None:
-    done = done or {}
+    """One line per turn; ``done`` is the collected answer when it finished."""
+    numbers = dict.fromkeys(("retrieval_ms", "ttft_ms", "prompt_tokens", "completion_tokens",
+                             "refused"))
+    if done is not None:
+        numbers = {"retrieval_ms": done.retrieval_ms, "ttft_ms": done.ttft_ms,
+                   "prompt_tokens": done.prompt_tokens,
+                   "completion_tokens": done.completion_tokens, "refused": done.refused}
+    total_ms = _elapsed_ms(turn)
+    message_id = turn.answer.id if turn.answer else None
     logger.info(
         "chat.turn outcome=%s session=%s message=%s retrieval_ms=%s ttft_ms=%s total_ms=%d "
         "prompt_tokens=%s completion_tokens=%s refused=%s history_saved=%s error=%s",
-        outcome, turn.log_session, turn.answer.id if turn.answer else None,
-        done.get("retrieval_ms"), done.get("ttft_ms"),
-        int((time.monotonic() - turn.started) * 1000), done.get("prompt_tokens"),
-        done.get("completion_tokens"), done.get("refused"), saved, error or "-",
+        outcome, turn.log_session, message_id, numbers["retrieval_ms"], numbers["ttft_ms"],
+        total_ms, numbers["prompt_tokens"], numbers["completion_tokens"], numbers["refused"],
+        saved, error or "-",
         extra={"chat": {
-            "outcome": outcome, "session": turn.log_session,
-            "message_id": turn.answer.id if turn.answer else None,
-            "retrieval_ms": done.get("retrieval_ms"), "ttft_ms": done.get("ttft_ms"),
-            "total_ms": int((time.monotonic() - turn.started) * 1000),
-            "prompt_tokens": done.get("prompt_tokens"),
-            "completion_tokens": done.get("completion_tokens"), "history_saved": saved,
+            "outcome": outcome, "session": turn.log_session, "message_id": message_id,
+            "retrieval_ms": numbers["retrieval_ms"], "ttft_ms": numbers["ttft_ms"],
+            "total_ms": total_ms, "prompt_tokens": numbers["prompt_tokens"],
+            "completion_tokens": numbers["completion_tokens"], "history_saved": saved,
             "error": error or None,
         }},
     )
 
 
-async def turn_events(turn: ChatTurn) -> AsyncIterator[ChatEvent]:
+async def turn_events(turn: ChatTurn) -> AsyncIterator:
     """Answer the turn, yielding its events, and store the outcome (see module docstring)."""
     from rag import services as rag_services
     from rag.exceptions import GenerationError
 
-    yield ChatEvent("session", {"session_id": turn.token, "created": turn.session_created})
-    yield ChatEvent("message", {"user_message_id": turn.question.id if turn.question else None})
+    yield SessionStarted(session_id=turn.token, created=turn.session_created)
+    yield QuestionStored(user_message_id=turn.question.id if turn.question else None)
     if turn.replay:
         for event in _replay_events(turn):
             yield event
         _log(turn, "replayed", saved=True)
         return
 
-    parts: list[str] = []
-    sources: list = []
-    refused = False
-    done: dict = {}
+    got = Answer()  # what the client has been sent so far
+    done = None
     # Every LLM call of the answer is counted against the budgets, however the turn ends.
     answer = budgets.TokenMeter(session_hash=turn.session_hash).wrap(rag_services.answer_stream(
         question=turn.text, history=turn.history, page_url=turn.page_url or None,
@@ -308,62 +334,52 @@ async def turn_events(turn: ChatTurn) -> AsyncIterator[ChatEvent]:
     ))
     try:
         async for event in answer:
-            if event.kind == "delta":
-                yield ChatEvent("delta", {"text": event.data["text"]})
-                # Counted once the consumer asked for more: the client has this text.
-                parts.append(event.data["text"])
-            elif event.kind == "sources":
-                sources = event.data.get("sources", [])
-                refused = bool(event.data.get("refused", False))
-                yield ChatEvent("sources", {"sources": sources, "refused": refused})
-            elif event.kind == "notice":
-                yield ChatEvent("notice", dict(event.data))
-            elif event.kind == "done":
-                done = dict(event.data)
+            if isinstance(event, Done):
+                done = event
+            elif isinstance(event, Delta):
+                yield event
+                event.fold(got)  # once the consumer asked for more: the client has this text
+            else:
+                event.fold(got)
+                yield event
     except (asyncio.CancelledError, GeneratorExit):
         await asyncio.shield(answer.aclose())  # stops the LLM stream, counts its tokens
         saved = await asyncio.shield(_save(
-            turn, status=Status.INTERRUPTED, content="".join(parts), sources=sources,
-            refused=refused, latency_ms=_elapsed_ms(turn), error="client_disconnected",
+            turn, status=Status.INTERRUPTED, content=got.text, sources=got.sources,
+            refused=got.refused, latency_ms=_elapsed_ms(turn), error="client_disconnected",
         ))
         _log(turn, "interrupted", saved=saved, error="client_disconnected")
         raise
     except GenerationError as exc:
-        text = "".join(parts)
-        status = Status.INTERRUPTED if text else Status.FAILED
-        saved = await _save(turn, status=status, content=text, sources=sources,
-                            refused=refused, latency_ms=_elapsed_ms(turn), error=exc.code)
+        status = Status.INTERRUPTED if got.text else Status.FAILED
+        saved = await _save(turn, status=status, content=got.text, sources=got.sources,
+                            refused=got.refused, latency_ms=_elapsed_ms(turn), error=exc.code)
         _log(turn, status, saved=saved, error=exc.code)
-        yield ChatEvent("error", {
-            "code": exc.code, "message": exc.message, "retryable": exc.retryable,
-            "retry_after": exc.retry_after, "message_id": turn.answer.id if saved else None,
-        })
+        yield TurnError(code=exc.code, message=exc.message, retryable=exc.retryable,
+                        retry_after=exc.retry_after,
+                        message_id=turn.answer.id if saved else None)
         return
     except Exception:
         logger.exception("chat.turn unexpected error session=%s", turn.log_session)
-        text = "".join(parts)
-        saved = await _save(turn, status=Status.FAILED, content=text, sources=sources,
-                            refused=refused, latency_ms=_elapsed_ms(turn), error="internal_error")
-        yield ChatEvent("error", {
-            "code": "internal_error", "message": "The answer failed unexpectedly. Please retry.",
-            "retryable": True, "retry_after": None,
-            "message_id": turn.answer.id if saved else None,
-        })
+        saved = await _save(turn, status=Status.FAILED, content=got.text, sources=got.sources,
+                            refused=got.refused, latency_ms=_elapsed_ms(turn),
+                            error="internal_error")
+        yield TurnError(code="internal_error",
+                        message="The answer failed unexpectedly. Please retry.",
+                        retryable=True, message_id=turn.answer.id if saved else None)
         return
 
-    text = "".join(parts)
-    refused = bool(done.get("refused", refused))
+    if done is not None:
+        done.fold(got)
     saved = await _save(
-        turn, status=Status.COMPLETE, content=text, sources=sources, refused=refused,
-        model=done.get("model", ""), prompt_tokens=done.get("prompt_tokens"),
-        completion_tokens=done.get("completion_tokens"), latency_ms=_elapsed_ms(turn),
-        ttft_ms=done.get("ttft_ms"),
+        turn, status=Status.COMPLETE, content=got.text, sources=got.sources,
+        refused=got.refused, model=got.model, prompt_tokens=got.prompt_tokens,
+        completion_tokens=got.completion_tokens, latency_ms=_elapsed_ms(turn),
+        ttft_ms=got.ttft_ms,
     )
-    _log(turn, "complete", saved=saved, done=done)
-    yield ChatEvent("done", {
-        "message_id": turn.answer.id if saved else None, "status": Status.COMPLETE,
-        "history_saved": saved, "refused": refused, "replayed": False,
-    })
+    _log(turn, "complete", saved=saved, done=got if done is not None else None)
+    yield TurnDone(message_id=turn.answer.id if saved else None, status=Status.COMPLETE,
+                   history_saved=saved, refused=got.refused, replayed=False)
 
 
 def _elapsed_ms(turn: ChatTurn) -> int:

@@ -6,7 +6,6 @@ that is not a stream is JSON, errors included (``chat.exceptions.api_exception_h
 whatever the client's ``Accept`` header says.
 """
 
-import inspect
 import json
 import logging
 
@@ -14,7 +13,6 @@ from asgiref.sync import sync_to_async
 
 from adrf.viewsets import ViewSet
 from django.conf import settings
-from django.db import connection
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -29,8 +27,11 @@ from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNeg
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
+from rag.types import collect
+
 from . import selectors, services, sse, tokens, turns
 from .conf import chat_settings
+from .events import Reply
 from .exceptions import InvalidSession, RequestTooLarge, error_body
 from .models import ChatSession
 from .serializers import (
@@ -134,38 +135,16 @@ def _session_id_from_path(value: str):
     return value
 
 
-def _storage_ok() -> bool:
-    try:
-        turns._reconnecting(_ping)
-        return True
-    except turns.DB_ERRORS:
-        return False
-
-
-def _ping() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-
-
 async def _rag_status() -> dict:
     """``rag.services.rag_status()`` ({"llm", "retrieval"}); never raises."""
-    status = {"llm": _llm_status(), "retrieval": {"ok": None}}
+    from rag.services import rag_status
+
     try:
-        from rag import services as rag_services
-    except ImportError:
-        return status
-    rag_status = getattr(rag_services, "rag_status", None)
-    if rag_status is None:
-        return status
-    try:
-        if inspect.iscoroutinefunction(rag_status):
-            result = await rag_status()
-        else:
-            result = await sync_to_async(rag_status, thread_sensitive=False)()
+        result = await sync_to_async(rag_status, thread_sensitive=False)()
     except Exception:
         logger.warning("chat.status rag status failed", exc_info=True)
-        return {**status, "retrieval": {"ok": False}}
-    return {**status, **{k: v for k, v in dict(result).items() if k in ("llm", "retrieval")}}
+        return {"llm": _llm_status(), "retrieval": {"ok": False}}
+    return {"llm": result["llm"], "retrieval": result["retrieval"]}
 
 
 def _llm_status() -> dict:
@@ -193,7 +172,7 @@ class ChatViewSet(ChatAPIViewSet):
     async def status(self, request):
         body = {
             **await _rag_status(),
-            "history": {"ok": await sync_to_async(_storage_ok)()},
+            "history": {"ok": await sync_to_async(turns.storage_ok)()},
             "limits": {
                 "max_message_chars": chat_settings.MAX_MESSAGE_CHARS,
                 "max_page_url_chars": chat_settings.MAX_PAGE_URL_CHARS,
@@ -237,7 +216,7 @@ class ChatViewSet(ChatAPIViewSet):
         serializer = ChatRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        turn = await turns.turn_start(
+        turn = await turns.turn_prepare(
             context=data.get("context") or "",
             message=data["message"], session_id=data.get("session_id"),
             client_message_id=data.get("client_message_id"), page_url=data.get("page_url") or "",
@@ -257,42 +236,23 @@ def _channel(request) -> str:
 
 
 async def _json_reply(events) -> Response:
-    reply = {
-        "session_id": None, "session_created": False, "user_message_id": None,
-        "message_id": None, "status": "complete", "answer": "", "sources": [],
-        "refused": False, "notices": [], "history_saved": False, "replayed": False,
-        "error": None,
-    }
-    parts = []
-    async for event in events:
-        if event.name == "session":
-            reply["session_id"] = event.data["session_id"]
-            reply["session_created"] = event.data["created"]
-        elif event.name == "message":
-            reply["user_message_id"] = event.data["user_message_id"]
-        elif event.name == "sources":
-            reply["sources"] = event.data["sources"]
-            reply["refused"] = event.data["refused"]
-        elif event.name == "notice":
-            reply["notices"].append(event.data)
-        elif event.name == "delta":
-            parts.append(event.data["text"])
-        elif event.name == "done":
-            reply.update(message_id=event.data["message_id"], status=event.data["status"],
-                         history_saved=event.data["history_saved"],
-                         refused=event.data["refused"], replayed=event.data["replayed"])
-        elif event.name == "error":
-            reply["answer"] = "".join(parts)
-            retryable = event.data["retryable"]
-            body = error_body(event.data["code"], event.data["message"])
-            body.update(session_id=reply["session_id"], message_id=event.data["message_id"],
-                        answer=reply["answer"], retryable=retryable)
-            response = Response(body, status=503 if retryable else 502)
-            if retryable:
-                response["Retry-After"] = str(event.data.get("retry_after") or 1)
-            return response
-    reply["answer"] = "".join(parts)
-    return Response(reply)
+    reply = await collect(events, Reply())
+    error = reply.error
+    if error is not None:
+        body = error_body(error.code, error.message)
+        body.update(session_id=reply.session_id, message_id=error.message_id,
+                    answer=reply.text, retryable=error.retryable)
+        response = Response(body, status=503 if error.retryable else 502)
+        if error.retryable:
+            response["Retry-After"] = str(error.retry_after or 1)
+        return response
+    return Response({
+        "session_id": reply.session_id, "session_created": reply.session_created,
+        "user_message_id": reply.user_message_id, "message_id": reply.message_id,
+        "status": reply.status, "answer": reply.text, "sources": reply.sources,
+        "refused": reply.refused, "notices": [notice.payload() for notice in reply.notices],
+        "history_saved": reply.history_saved, "replayed": reply.replayed, "error": None,
+    })
 
 
 class HistoryViewSet(ChatAPIViewSet):

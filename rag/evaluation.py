@@ -18,6 +18,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .types import Retrieval
+
 KINDS = ("single", "followup", "out_of_scope")
 MRR_CUTOFF = 10
 # Enough chunks to see MRR_CUTOFF distinct files in practice.
@@ -273,7 +275,7 @@ class TurnOutcome:
     """What one turn of a conversation produced: the answer text and what was retrieved."""
 
     text: str
-    retrieval: object  # rag.services.Retrieval
+    retrieval: Retrieval
 
 
 async def evaluate_conversation(items: list[dict], *, prefix: str, k: int,

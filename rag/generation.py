@@ -26,7 +26,6 @@ from urllib.parse import urlsplit
 from .clients import get_async_openai
 from .conf import rag_settings
 from .exceptions import GenerationError
-from .link_filter import filter_urls, urls_in  # noqa: F401 (the link filter; rag.services imports it here)
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 # Characters of each earlier message in the prompt. How many messages come is the caller's
@@ -429,13 +428,6 @@ class CitationFilter:
             return ""
 
         return _CITATION.sub(replace, text)
-
-
-def clean_citations(text: str, valid: set[int]) -> tuple[str, list[int]]:
-    """The whole-text version of CitationFilter (non-streamed answers)."""
-    citations = CitationFilter(valid=valid)
-    cleaned = citations.feed(text) + citations.flush()
-    return cleaned, citations.cited
 
 
 _WS = re.compile(r"\s+")

@@ -164,7 +164,7 @@ def relevance_threshold(stats: CorpusStats | None) -> float:
     configured = rag_settings.RELEVANCE_THRESHOLD
     if configured is not None:
         return float(configured)
-    calibration = getattr(stats, "calibration", None)
+    calibration = stats.calibration if stats is not None else None
     return float(calibration.threshold) if calibration is not None else FALLBACK_THRESHOLD
 
 
@@ -286,7 +286,3 @@ def prefer_page(hits: list, page_url: str | None) -> list:
     if not preferred:
         return hits
     return preferred + [h for h in hits if h not in preferred]
-
-
-# Moved to rag.scope; re-exported for existing imports.
-from .scope import Scope, scope_for_page, scope_from_page_url  # noqa: E402,F401

@@ -12,7 +12,7 @@ locked, built by another engine version, or the Qdrant server is unreachable.
 
 import logging
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 from .conf import rag_settings
 from .documents import CURRENT_VERSION
@@ -20,6 +20,7 @@ from .embeddings import embed_query, model_key
 from .exceptions import EmbeddingError, RetrievalUnavailable
 from .index import SearchIndex, get_index, index_status
 from .sparse import encode_query
+from .types import Hit
 
 logger = logging.getLogger(__name__)
 
@@ -33,24 +34,6 @@ PAGE_EVIDENCE_CHUNKS = 2
 CANDIDATES = 30
 
 __all__ = ["Hit", "SearchResult", "index_status", "search"]
-
-
-@dataclass
-class Hit:
-    chunk_id: str
-    score: float
-    path: str  # relative to the docs folder
-    url: str  # page URL with #anchor
-    title: str
-    heading: str
-    heading_path: list[str]
-    text: str
-    version: str
-    locale: str
-    page_url: str = ""
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass
@@ -96,15 +79,13 @@ def search(
     collection: str | None = None,
     version: str | None = None,
     locale: str | None = None,
-    history: list[dict] | None = None,
     index: SearchIndex | None = None,
     sparse_only: bool = False,
 ) -> SearchResult:
     """The ``k`` chunks most relevant to ``query``, best first.
 
     ``version`` / ``locale`` restrict results to pages of that docs version or language.
-    ``history`` is accepted for callers that pass the conversation; query rewriting with it
-    happens before this call (``rag.rewrite``).
+    A follow-up is rewritten into a standalone query before this call (``rag.rewrite``).
     """
     started = time.perf_counter()
     k = max(1, min(int(k), MAX_K))

@@ -24,18 +24,13 @@ from urllib.parse import urlsplit
 from .conf import rag_settings
 from .documents import CURRENT_VERSION
 from .index.cache import PerGeneration
+from .types import Scope
 
 CATALOG_TTL = 300.0
 _LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 _VERSION = re.compile(r"^(next|current|v?\d+(\.\d+)*(\.x)?)$")
 # Version-like words in a question: 0.79, 1.0, v2, 2.x, 29.7.0
 _NAMED_VERSION = re.compile(r"(?<![\w.])v?(\d+(?:\.(?:\d+|x))+|\d+)(?![\w]|\.\d)", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Scope:
-    version: str | None = None
-    locale: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,7 +47,7 @@ class ScopeCatalog:
     def from_manifest(cls, manifest) -> "ScopeCatalog":
         entries = [e for e in manifest.pages.values()] if manifest else []
         versions = frozenset(e.version for e in entries if e.version)
-        latest = sorted({e.version for e in entries if getattr(e, "latest", False) and e.version})
+        latest = sorted({e.version for e in entries if e.latest and e.version})
         if latest:
             default = latest[0]
         elif CURRENT_VERSION in versions:
@@ -179,16 +174,3 @@ def choose_scope_for(*, question: str, page_url: str | None, collection: str | N
         catalog = None
     return choose_scope(question=question, page_url=page_url, catalog=catalog,
                         version_hint=version_hint, locale_hint=locale_hint)
-
-
-def scope_for_page(page_url: str | None, stats=None) -> Scope:
-    """The version and locale of ``page_url`` (kept for callers of the old API)."""
-    if not page_url:
-        return Scope()
-    pages = getattr(stats, "pages", None) or {}
-    catalog = ScopeCatalog(
-        pages=pages, versions=frozenset(v for v, _ in pages.values()),
-        locales=frozenset(loc for _, loc in pages.values()),
-        pairs=frozenset(pages.values()),
-    ) if pages else None
-    return choose_scope(question="", page_url=page_url, catalog=catalog).scope

@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import replace
 
 from .clients import llm_configured
 from .conf import rag_settings
@@ -34,13 +34,13 @@ from .index import note_degraded_answer
 from .link_filter import LinkPolicy, urls_in
 from .relevance import (
     RELEVANCE_HITS,
-    Decision,
     corpus_stats,
     decide,
     prefer_page,
 )
 from .rewrite import refers_back, rewrite_query
-from .scope import Scope, ScopeChoice, choose_scope_for
+from .scope import ScopeChoice, choose_scope_for
+from .types import Answer, Delta, Done, Event, Notice, Retrieval, Scope, Source, Sources, collect
 
 logger = logging.getLogger(__name__)
 
@@ -54,44 +54,6 @@ COALESCE_SECONDS = 0.03
 OFFLINE_MODEL = "offline-extractive"
 REFUSAL_MODEL = "refusal"
 SELECTION_SEARCH_CHARS = 500  # how much of a selected passage joins the search query
-
-
-@dataclass(frozen=True)
-class AnswerEvent:
-    kind: str  # "sources" | "notice" | "delta" | "done"
-    data: dict
-
-
-@dataclass
-class Retrieval:
-    """What the answer is built from (also what rag_eval scores)."""
-
-    query: str
-    rewrite: str  # how the query was formed: "none" | "llm" | "offline"
-    hits: list = field(default_factory=list)  # all hits, best first (page preference applied)
-    decision: Decision | None = None
-    failed: bool = False
-    retrieval_ms: int = 0
-    scope: Scope = field(default_factory=Scope)  # the version/locale searched
-    scope_notice: str = ""  # said to the reader when the answer comes from a fallback version
-
-    @property
-    def refused(self) -> bool:
-        return bool(self.decision and self.decision.refused)
-
-
-@dataclass
-class Answer:
-    text: str
-    sources: list[dict]
-    refused: bool
-    cited: list[int]
-    notices: list[dict]
-    model: str
-    prompt_tokens: int | None
-    completion_tokens: int | None
-    ttft_ms: int | None
-    retrieval_ms: int
 
 
 def _search(**kwargs):
@@ -194,7 +156,7 @@ async def retrieve(*, question: str, history: list[dict] | None = None, page_url
             found = await asyncio.to_thread(_search, query=rewritten.query, k=k,
                                             collection=collection, version=scope.version)
         hits = list(found.hits)
-        if getattr(found, "mode", "sparse") == "hybrid":
+        if found.mode == "hybrid":
             # The relevance decision is calibrated on the sparse ranking; fused (RRF) order
             # can push the best lexical match out of the top hits it looks at.
             relevance_hits = list((await asyncio.to_thread(
@@ -261,7 +223,7 @@ def _snippet(text: str) -> str:
     return flat[: cut if cut > 0 else SNIPPET_CHARS] + " …"
 
 
-def source_for(n: int, hit) -> dict:
+def source_for(n: int, hit) -> Source:
     return {
         "n": n,
         "title": hit.title or "",
@@ -273,7 +235,7 @@ def source_for(n: int, hit) -> dict:
     }
 
 
-def sources_for(retrieved: Retrieval) -> list[dict]:
+def sources_for(retrieved: Retrieval) -> list[Source]:
     """Context sources when covered; otherwise one source per nearest page."""
     if retrieved.refused:
         pages, nearest = set(), []
@@ -373,7 +335,7 @@ def _pieces(text: str) -> list[str]:
 async def answer_stream(*, question: str, history: list[dict] | None = None,
                         page_url: str | None = None,
                         collection: str | None = None,
-                        context: str | None = None) -> AsyncIterator[AnswerEvent]:
+                        context: str | None = None) -> AsyncIterator[Event]:
     """Events ``sources``, ``notice``*, ``delta``*, ``done`` (see docs/architecture.md).
 
     ``context`` is text the reader selected on the page: it joins the search query (a
@@ -391,36 +353,31 @@ async def answer_stream(*, question: str, history: list[dict] | None = None,
         # Built before the sources go out, so they can be numbered as the answer cites them.
         offline = extractive_answer(query=retrieved.query, sources=_chunks(retrieved, sources))
         sources = cited_sources(sources, offline.cited)
-    yield AnswerEvent("sources", {"sources": sources, "refused": refused})
+    yield Sources(sources=sources, refused=refused)
     if retrieved.scope_notice:
-        yield AnswerEvent("notice", {"code": "version_fallback", "message": retrieved.scope_notice})
+        yield Notice(code="version_fallback", message=retrieved.scope_notice)
 
     if retrieved.failed:
-        yield AnswerEvent("notice", {
-            "code": "retrieval_unavailable",
-            "message": "The documentation search is unavailable right now; "
-                       + ("this answer does not use the docs." if online
-                          else "no answer can be given offline."),
-        })
-    done = {"model": REFUSAL_MODEL, "prompt_tokens": None, "completion_tokens": None,
-            "ttft_ms": None, "retrieval_ms": retrieved.retrieval_ms, "refused": refused,
-            "cited": []}
+        yield Notice(
+            code="retrieval_unavailable",
+            message="The documentation search is unavailable right now; "
+                    + ("this answer does not use the docs." if online
+                       else "no answer can be given offline."),
+        )
+    done = Done(model=REFUSAL_MODEL, prompt_tokens=None, completion_tokens=None, ttft_ms=None,
+                retrieval_ms=retrieved.retrieval_ms, refused=refused, cited=[])
 
     if refused or (retrieved.failed and not online):
-        text = refusal_text(nearest=sources, retrieval_failed=retrieved.failed)
-        yield AnswerEvent("delta", {"text": text})
-        yield AnswerEvent("done", done)
+        yield Delta(refusal_text(nearest=sources, retrieval_failed=retrieved.failed))
+        yield done
         return
 
     if not online:
-        yield AnswerEvent("notice", {
-            "code": "offline_mode",
-            "message": "No language model is configured: the answer quotes the documentation.",
-        })
+        yield Notice(code="offline_mode",
+                     message="No language model is configured: the answer quotes the documentation.")
         for piece in _pieces(offline.text):
-            yield AnswerEvent("delta", {"text": piece})
-        yield AnswerEvent("done", {**done, "model": OFFLINE_MODEL,
-                                   "cited": [s["n"] for s in sources]})
+            yield Delta(piece)
+        yield replace(done, model=OFFLINE_MODEL, cited=[s["n"] for s in sources])
         return
 
     chunks = None if retrieved.failed else _chunks(retrieved, sources)
@@ -435,9 +392,9 @@ async def answer_stream(*, question: str, history: list[dict] | None = None,
 
     links = LinkPolicy(allowed_urls, exact_urls)
 
-    def emit(text: str) -> AnswerEvent | None:
+    def emit(text: str) -> Delta | None:
         text = links.filter(text)
-        return AnswerEvent("delta", {"text": text}) if text else None
+        return Delta(text) if text else None
 
     try:
         # The filters run once per coalesced text (only the new text: each keeps its own
@@ -461,40 +418,22 @@ async def answer_stream(*, question: str, history: list[dict] | None = None,
             yield event
     if guard.leaked:
         logger.warning("rag.answer echoed the system prompt; replaced")
-        yield AnswerEvent("delta", {"text": LEAK_REPLY})
+        yield Delta(LEAK_REPLY)
     elif not guard.released:
         raise GenerationError("llm_empty_answer", "The language model returned no answer; try again.",
                               retryable=True)
-    yield AnswerEvent("done", {
-        **done,
-        "model": usage.model or rag_settings.CHAT_MODEL,
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "ttft_ms": usage.ttft_ms,
-        "cited": [] if guard.leaked else sorted(citations.cited),
-    })
+    yield replace(
+        done, model=usage.model or rag_settings.CHAT_MODEL, prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens, ttft_ms=usage.ttft_ms,
+        cited=[] if guard.leaked else sorted(citations.cited),
+    )
 
 
 async def answer(*, question: str, history: list[dict] | None = None, page_url: str | None = None,
                  collection: str | None = None) -> Answer:
     """The whole answer at once (``answer_stream`` collected). Raises GenerationError."""
-    sources, refused, parts, notices, done = [], False, [], [], {}
-    async for event in answer_stream(question=question, history=history, page_url=page_url,
-                                     collection=collection):
-        if event.kind == "sources":
-            sources, refused = event.data["sources"], event.data["refused"]
-        elif event.kind == "notice":
-            notices.append(event.data)
-        elif event.kind == "delta":
-            parts.append(event.data["text"])
-        elif event.kind == "done":
-            done = event.data
-    return Answer(
-        text="".join(parts), sources=sources, refused=refused, cited=done.get("cited", []),
-        notices=notices, model=done.get("model", ""), prompt_tokens=done.get("prompt_tokens"),
-        completion_tokens=done.get("completion_tokens"), ttft_ms=done.get("ttft_ms"),
-        retrieval_ms=done.get("retrieval_ms", 0),
-    )
+    return await collect(answer_stream(question=question, history=history, page_url=page_url,
+                                       collection=collection), Answer())
 
 
 def rag_status() -> dict:

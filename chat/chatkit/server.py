@@ -1,9 +1,12 @@
 """The ChatKit server: ChatKit's protocol (``ChatKitServer.process``) over our chat turn.
 
-``respond()`` answers a stored question exactly as ``POST /chat`` does, through
-``chat.turns.turn_events`` (which runs ``rag.services.answer_stream`` and stores the answer:
-``complete``, ``interrupted`` on a client disconnect or a failed LLM after some text,
-``failed`` before any), and translates its events into ChatKit's:
+``respond()`` answers a stored question exactly as ``POST /chat`` does: it finds the
+question in the holder's thread, then ``chat.turns.turn_prepare`` claims its answer row
+(or replays a complete one; 409-like ``AnswerInProgress`` while another request answers),
+checks the budgets and reads the history, and ``chat.turns.turn_events`` runs
+``rag.services.answer_stream`` and stores the answer (``complete``, ``interrupted`` on a
+client disconnect or a failed LLM after some text, ``failed`` before any). Its events are
+translated into ChatKit's:
 
 - ``sources`` → kept; they become the answer's annotations (URL sources) at the end;
 - ``notice`` → ``NoticeEvent`` (``warning`` when retrieval is down, else ``info``);
@@ -41,10 +44,13 @@ from chatkit.types import (
 
 from django.db import transaction
 
-from .. import selectors, services
+from rag.types import Delta, Notice
+
+from .. import services
+from ..events import Reply, TurnDone, TurnError
 from ..exceptions import ChatError, MessageNotFound
-from ..models import ChatMessage
-from ..turns import ChatTurn, turn_events
+from ..models import ChatMessage, ChatSession
+from ..turns import turn_events, turn_prepare
 from . import threads
 from .store import DjangoStore, answer_content
 from .threads import RequestContext
@@ -53,23 +59,16 @@ RATINGS = {"positive": ChatMessage.Rating.UP, "negative": ChatMessage.Rating.DOW
 WARNING_NOTICES = {"retrieval_unavailable"}
 
 
-def _prepare_turn(ctx: RequestContext, thread_id: str, question_id: str) -> ChatTurn:
-    """Reserve the answer row for a stored question (as ``turns.turn_start`` does)."""
+def _stored_question(ctx: RequestContext, thread_id: str,
+                     question_id: str) -> tuple[ChatSession, ChatMessage]:
+    """The holder's thread and the question ChatKit's store saved in it."""
     session = threads.thread_session(ctx, thread_id)
     if session is None:
         raise NotFoundError(f"Thread {thread_id} not found")
     question = threads.message_in_thread(session, question_id)
     if question is None or question.role != ChatMessage.Role.USER:
         raise MessageNotFound()
-    answer, claimed = services.message_claim_answer(question=question)
-    turn = ChatTurn(
-        text=question.content, page_url=question.page_url or ctx.page_url, token=ctx.token,
-        session=session, question=question, answer=answer, replay=not claimed,
-    )
-    if claimed:
-        turn.history = selectors.history_for_prompt(session=session, before_id=question.pk)
-    services.session_touch(session=session)
-    return turn
+    return session, question
 
 
 def _rate(ctx: RequestContext, thread_id: str, item_ids: list[str], rating: str) -> None:
@@ -95,7 +94,13 @@ class DocsChatKitServer(ChatKitServer[RequestContext]):
         if input_user_message is None:  # client tool output etc.: not offered by this server
             return
         try:
-            turn = await sync_to_async(_prepare_turn)(context, thread.id, input_user_message.id)
+            session, question = await sync_to_async(_stored_question)(
+                context, thread.id, input_user_message.id)
+            turn = await turn_prepare(
+                message=question.content, session_id=context.token, session=session,
+                question=question, page_url=question.page_url or context.page_url,
+                channel=ChatSession.Channel.CHATKIT,
+            )
         except ChatError as exc:
             raise CustomStreamError(exc.message, allow_retry=exc.retry_after is not None) from exc
         if not thread.title:
@@ -109,25 +114,17 @@ class DocsChatKitServer(ChatKitServer[RequestContext]):
         yield ThreadItemUpdatedEvent(item_id=item.id, update=AssistantMessageContentPartAdded(
             content_index=0, content=AssistantMessageContent(text="")))
 
-        parts: list[str] = []
-        sources: list[dict] = []
-        refused = False
+        reply = Reply()  # collected as it streams (``rag.types.collect``'s folds)
         async for event in turn_events(turn):
-            if event.name == "sources":
-                sources = event.data.get("sources") or []
-                refused = bool(event.data.get("refused"))
-            elif event.name == "notice":
-                level = "warning" if event.data.get("code") in WARNING_NOTICES else "info"
-                yield NoticeEvent(level=level, message=event.data.get("message", ""))
-            elif event.name == "delta":
-                text = event.data.get("text", "")
-                if text:
-                    parts.append(text)
-                    yield ThreadItemUpdatedEvent(item_id=item.id, update=(
-                        AssistantMessageContentPartTextDelta(content_index=0, delta=text)))
-            elif event.name == "done":
-                refused = bool(event.data.get("refused", refused))
-                content = answer_content("".join(parts), sources, refused)
+            event.fold(reply)
+            if isinstance(event, Notice):
+                level = "warning" if event.code in WARNING_NOTICES else "info"
+                yield NoticeEvent(level=level, message=event.message)
+            elif isinstance(event, Delta) and event.text:
+                yield ThreadItemUpdatedEvent(item_id=item.id, update=(
+                    AssistantMessageContentPartTextDelta(content_index=0, delta=event.text)))
+            elif isinstance(event, TurnDone):
+                content = answer_content(reply.text, reply.sources, reply.refused)
                 for index, annotation in enumerate(content.annotations):
                     yield ThreadItemUpdatedEvent(item_id=item.id, update=(
                         AssistantMessageContentPartAnnotationAdded(
@@ -135,14 +132,12 @@ class DocsChatKitServer(ChatKitServer[RequestContext]):
                 yield ThreadItemUpdatedEvent(item_id=item.id, update=(
                     AssistantMessageContentPartDone(content_index=0, content=content)))
                 yield ThreadItemDoneEvent(item=item.model_copy(update={"content": [content]}))
-            elif event.name == "error":
-                if parts:  # the partial answer is stored (interrupted): show it as such
-                    content = answer_content("".join(parts), sources, refused)
+            elif isinstance(event, TurnError):
+                if reply.text:  # the partial answer is stored (interrupted): show it as such
+                    content = answer_content(reply.text, reply.sources, reply.refused)
                     yield ThreadItemDoneEvent(item=item.model_copy(update={"content": [content]}))
-                raise CustomStreamError(
-                    event.data.get("message") or "The answer failed.",
-                    allow_retry=bool(event.data.get("retryable")),
-                )
+                raise CustomStreamError(event.message or "The answer failed.",
+                                        allow_retry=event.retryable)
 
     async def handle_stream_cancelled(self, thread, pending_items, context) -> None:
         # turn_events already stored the partial answer as interrupted; ChatKit's default

@@ -141,10 +141,10 @@ def test_connection_killed_during_a_chat_streams_on_and_reports_truthfully(
 
 
 @pytest.mark.parametrize("connections", ["pool", "persistent"])
-def test_connection_killed_during_turn_start_the_retry_reuses_its_own_answer_row(
+def test_connection_killed_during_turn_prepare_the_retry_reuses_its_own_answer_row(
     start_server, server_db, fake_openai, connections
 ):
-    """Issue 19 item 3: the backend is killed while ``turn_start`` waits inside its
+    """Issue 19 item 3: the backend is killed while ``turn_prepare`` waits inside its
     transaction (our lock on the session row holds its ``last_active_at`` update, after the
     question and answer INSERTs). The request's own reconnect retry must answer, not 409
     ``answer_in_progress`` on the row the first attempt reserved, and a retry of the
@@ -171,7 +171,7 @@ def test_connection_killed_during_turn_start_the_retry_reuses_its_own_answer_row
                            "wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
             waiting = wait_until(lambda: server_db.query(
                 waiting_sql, (server_db.settings["NAME"],), direct=True))
-            assert waiting, "turn_start never waited on the session row"
+            assert waiting, "turn_prepare never waited on the session row"
             for (pid,) in waiting:
                 server_db.query("SELECT pg_terminate_backend(%s)", (pid,), direct=True)
         asking.join(30)

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from asgiref.sync import sync_to_async
 
-from chat import services, turns
+from chat import services, tokens, turns
 from chat.exceptions import AnswerInProgress
 from chat.models import ChatMessage, ChatSession
 
@@ -23,7 +23,7 @@ def _own_database_threads(settings):
 
 
 async def _answer(turn) -> dict:
-    return {event.name: event.data async for event in turns.turn_events(turn)}
+    return {event.name: event.payload() async for event in turns.turn_events(turn)}
 
 
 def test_sqlite_has_one_writer_thread_and_postgresql_one_per_pooled_connection(settings):
@@ -39,7 +39,7 @@ def test_sqlite_has_one_writer_thread_and_postgresql_one_per_pooled_connection(s
 
 
 async def test_many_new_visitors_at_once_each_get_a_session_question_and_answer(llm_answers):
-    started = await asyncio.gather(*(turns.turn_start(message=f"question {n}?") for n in range(12)))
+    started = await asyncio.gather(*(turns.turn_prepare(message=f"question {n}?") for n in range(12)))
     assert all(turn.storage_ok and turn.session_created for turn in started)
     finished = await asyncio.gather(*(_answer(turn) for turn in started))
     assert [events.get("error") for events in finished] == [None] * 12
@@ -52,24 +52,24 @@ async def test_many_new_visitors_at_once_each_get_a_session_question_and_answer(
 
 
 async def test_a_follow_up_stores_its_turn_touches_the_session_and_sees_history(llm_answers):
-    first = await turns.turn_start(message="How do I install it?", client_message_id="c1")
+    first = await turns.turn_prepare(message="How do I install it?", client_message_id="c1")
     await _answer(first)
     before = await sync_to_async(lambda: ChatSession.objects.get().last_active_at)()
-    follow = await turns.turn_start(message="And then?", session_id=first.token,
+    follow = await turns.turn_prepare(message="And then?", session_id=first.token,
                                     client_message_id="c2")
     assert not follow.session_created and follow.question.reply_to_id is None
     assert [m["content"] for m in follow.history][:1] == ["How do I install it?"]
     assert await sync_to_async(lambda: ChatSession.objects.get().last_active_at)() > before
     await _answer(follow)
-    replay = await turns.turn_start(message="And then?", session_id=first.token,
+    replay = await turns.turn_prepare(message="And then?", session_id=first.token,
                                     client_message_id="c2")
     assert replay.replay and replay.answer.id == follow.answer.id
 
 
 async def test_a_duplicate_while_the_first_is_answering_is_still_in_progress(llm_answers):
-    first = await turns.turn_start(message="Is it busy?", client_message_id="dup")
+    first = await turns.turn_prepare(message="Is it busy?", client_message_id="dup")
     with pytest.raises(AnswerInProgress):
-        await turns.turn_start(message="Is it busy?", session_id=first.token,
+        await turns.turn_prepare(message="Is it busy?", session_id=first.token,
                                client_message_id="dup")
     await _answer(first)
 
@@ -79,12 +79,12 @@ def test_a_retry_after_a_lost_commit_adopts_the_rows_that_attempt_stored(transac
     retry finds the attempt's answer row and takes the whole attempt instead of answering
     409 to its own row or creating a second session."""
     turn = turns.ChatTurn(text="Was it stored?")
-    turns._prepare(turn, None, "lost-commit", "widget")
+    turns._prepare(turn, "lost-commit", "widget", None)
     stored = (turn.session.pk, turn.question.pk, turn.answer.pk, turn.token)
     retry = turns.ChatTurn(text="Was it stored?")
     retry.attempt = {"session": turn.session, "token": turn.token, "created": True,
                      "question": turn.question, "answer": turn.answer, "history": []}
-    turns._prepare(retry, None, "lost-commit", "widget")
+    turns._prepare(retry, "lost-commit", "widget", None)
     assert (retry.session.pk, retry.question.pk, retry.answer.pk, retry.token) == stored
     assert retry.session_created and not retry.replay
     assert ChatSession.objects.count() == 1 and ChatMessage.objects.count() == 2
@@ -93,9 +93,9 @@ def test_a_retry_after_a_lost_commit_adopts_the_rows_that_attempt_stored(transac
 def test_a_retry_after_a_rolled_back_attempt_stores_the_turn_afresh(transactional_db):
     session, token = services.session_create()
     ghost = ChatMessage(pk=10**9, session=session, role=ChatMessage.Role.ASSISTANT)
-    turn = turns.ChatTurn(text="Again?")
+    turn = turns.ChatTurn(text="Again?", token=token, session_hash=tokens.hash_token(token))
     turn.attempt = {"session": session, "token": token, "created": False, "question": None,
                     "answer": ghost, "history": []}
-    turns._prepare(turn, token, "again", "widget")
+    turns._prepare(turn, "again", "widget", None)
     assert turn.answer.pk != ghost.pk and turn.answer.status == ChatMessage.Status.PENDING
     assert ChatMessage.objects.filter(session=session).count() == 2

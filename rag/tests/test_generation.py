@@ -10,12 +10,11 @@ from rag.generation import (
     LeakGuard,
     Usage,
     build_messages,
-    clean_citations,
     complete,
-    filter_urls,
     stream_chat,
     system_prompt,
 )
+from rag.link_filter import filter_urls
 
 CHUNKS = [
     {"n": 1, "title": "CLI", "heading": "--bail", "text": "Stop after `n` failing test suites."},
@@ -138,9 +137,10 @@ async def test_offline_mode_has_no_llm_to_call():
 
 
 def test_citations_that_map_to_no_source_are_removed():
-    text, cited = clean_citations("A [1]. B [7]. C [2][3]. D [0].", valid={1, 2})
+    citations = CitationFilter(valid={1, 2})
+    text = citations.feed("A [1]. B [7]. C [2][3]. D [0].") + citations.flush()
     assert text == "A [1]. B . C [2]. D ."
-    assert cited == [1, 2]
+    assert citations.cited == [1, 2]
 
 
 def test_citation_split_across_deltas_is_still_checked():

@@ -5,17 +5,16 @@ import pytest
 from rag.relevance import (
     DENSE_THRESHOLDS,
     CorpusStats,
-    Scope,
     decide,
     dense_relevance,
     dense_threshold,
     looks_like_injection,
     prefer_page,
     relevance_score,
-    scope_from_page_url,
 )
-from rag.retrieval import Hit
+from rag.scope import Scope, scope_from_page_url
 from rag.sparse import term_index, tokenize
+from rag.types import Hit
 
 
 def _hit(path, score, text, url=None):

@@ -100,8 +100,8 @@ async def test_nothing_in_the_readers_version_falls_back_to_the_default_with_a_n
     assert not result.refused
     assert [s["url"] for s in result.sources][:1] == ["https://docs.example.com/docs/migrate#pelican"]
     assert _versions(result.sources) == {"1.0"}
-    assert [n["code"] for n in result.notices if n["code"] == "version_fallback"] == ["version_fallback"]
-    assert "from the docs of version 1.0" in result.notices[0]["message"]
+    assert [n.code for n in result.notices if n.code == "version_fallback"] == ["version_fallback"]
+    assert "from the docs of version 1.0" in result.notices[0].message
 
 
 async def test_sources_never_mix_versions(site):
