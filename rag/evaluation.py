@@ -280,18 +280,26 @@ class TurnOutcome:
 
 async def evaluate_conversation(items: list[dict], *, prefix: str, k: int,
                                 ask: Callable[[str], Awaitable[TurnOutcome]]) -> dict:
-    """Every ``single`` question asked one after another in one session through ``ask``.
+    """Every ``single`` question asked one after another in one session through ``ask``,
+    with the set's ``out_of_scope`` questions spread evenly among them.
 
     ``ask`` sends a message in the same session and returns the turn's outcome; the history
     is whatever the session accumulated, as for a real visitor. Reports recall@k, MRR and key
     facts (from the turn's answer) next to the same figures for each question asked alone
-    (``standalone``), which the conversation must stay within 0.02 of.
+    (``standalone``), which the conversation must stay within 0.02 of — and how many of the
+    out-of-scope questions were still refused in the middle of a docs conversation (a chat
+    must not carry its topic into an unrelated question).
     """
     singles = [i for i in items if i["kind"] == "single"]
-    rows = []
-    for item in singles:
+    outside = [i for i in items if i["kind"] == "out_of_scope"]
+    rows, refusals = [], []
+    for item in _interleaved(singles, outside):
         outcome = await ask(item["question"])
         retrieved = outcome.retrieval
+        if item["kind"] == "out_of_scope":
+            refusals.append({"id": item["id"], "query": retrieved.query, "rewrite": retrieved.rewrite,
+                             "refused": retrieved.refused})
+            continue
         ranked = _ranked_files(retrieved.hits, prefix)[:MRR_CUTOFF]
         lowered = outcome.text.lower()
         rows.append({
@@ -307,8 +315,21 @@ async def evaluate_conversation(items: list[dict], *, prefix: str, k: int,
         "key_fact_hit_rate": _ratio(sum(1 for r in rows if r["facts_found"] and not r["refused"]), n),
         "wrong_refusal_rate": _ratio(sum(1 for r in rows if r["refused"]), n),
         "history_used": sum(1 for r in rows if r["rewrite"] not in ("none", "kept")),
+        "out_of_scope": len(refusals),
+        "refusal_accuracy": _ratio(sum(1 for r in refusals if r["refused"]), len(refusals)),
         "turns": rows,
+        "out_of_scope_turns": refusals,
     }
+
+
+def _interleaved(singles: list[dict], outside: list[dict]) -> list[dict]:
+    """``singles`` in order with ``outside`` spread evenly among them (never first)."""
+    if not outside:
+        return list(singles)
+    step = len(singles) / (len(outside) + 1)
+    order = [(i, 0, item) for i, item in enumerate(singles)]
+    order += [(max(step * (j + 1) - 0.5, 0.5), 1, item) for j, item in enumerate(outside)]
+    return [item for *_, item in sorted(order, key=lambda o: (o[0], o[1]))]
 
 
 # --- several corpora ----------------------------------------------------------------------
@@ -323,6 +344,7 @@ MACRO_METRICS = (
     ("baseline_recall@5", ("baseline", "recall@5")),
     ("baseline_mrr@10", ("baseline", "mrr@10")),
     ("conversation_recall@5", ("conversation", "recall@5")),
+    ("conversation_refusal_accuracy", ("conversation", "refusal_accuracy")),
     ("standalone_single_recall@5", ("single", "recall@5")),
     ("key_fact_hit_rate", ("answers", "key_fact_hit_rate")),
 )

@@ -83,15 +83,29 @@ def _fuse(*rankings: tuple[list, float]) -> list:
     return [first[c] for c in sorted(scores, key=lambda c: -scores[c])]
 
 
-TOPIC_HITS = 5  # how deep two rankings are compared to tell whether they share a topic
+def _previous_question(history: list[dict]) -> str:
+    for item in reversed(history):
+        if item.get("role") == "user" and str(item.get("content") or "").strip():
+            return str(item["content"]).strip()
+    return ""
 
 
-def _same_pages(alone: list, rewritten: list) -> bool:
-    """Whether the best pages the question finds alone are among the rewrite's best pages."""
-    return bool({h.path for h in alone[:TOPIC_HITS]} & {h.path for h in rewritten[:TOPIC_HITS]})
+async def _same_topic(question: str, alone: list, history: list[dict], *, k: int, collection,
+                      scope: Scope) -> bool:
+    """Whether a question that points at nothing still continues the last turn's topic: the
+    best page it finds alone is the best page of the last question (searched alone too: the
+    rewrite holds the question's own words, so its pages always resemble the question's).
+    Any overlap deeper in the two rankings is not enough: a long tutorial page matches
+    almost any question somewhere."""
+    previous = _previous_question(history)
+    if not previous or not alone:
+        return False
+    found = await asyncio.to_thread(_search, query=previous, k=k, collection=collection,
+                                    version=scope.version, locale=scope.locale)
+    return bool(found.hits) and alone[0].path == found.hits[0].path
 
 
-async def _own_words(*, question: str, rewritten: str, hits: list, relevance_hits: list,
+async def _own_words(*, question: str, history: list[dict], hits: list, relevance_hits: list,
                      scope: Scope, k: int, collection, page_url, stats, result) -> tuple[list, list]:
     """The hits to use when the query was rewritten from history.
 
@@ -100,8 +114,8 @@ async def _own_words(*, question: str, rewritten: str, hits: list, relevance_hit
     topic in a long chat must not inherit the old one. When it points back, both rankings
     are fused. When it retrieves nothing relevant alone, the rewrite decides only if the
     question is still on the conversation's topic: it points back, or its own best pages
-    are among the rewrite's (an elliptical "can visitors pick the language from a menu?"
-    after a question on translations). An unrelated question asked after docs questions
+    are among the previous question's (an elliptical "can visitors pick the language from
+    a menu?" after a question on translations). An unrelated question asked after docs questions
     ("who won the world cup?") is judged on its own words, or the conversation's topic
     would carry it past the "not covered" decision.
     """
@@ -113,7 +127,8 @@ async def _own_words(*, question: str, rewritten: str, hits: list, relevance_hit
         collection=collection, stats=stats)
     points_back = refers_back(question)
     if decision.refused:
-        if points_back or _same_pages(alone, hits):
+        if points_back or await _same_topic(question, alone, history, k=k, collection=collection,
+                                            scope=scope):
             return hits, relevance_hits
         result.query, result.rewrite = question, "kept"
         return alone, alone
@@ -166,7 +181,7 @@ async def retrieve(*, question: str, history: list[dict] | None = None, page_url
             relevance_hits = hits
         if rewritten.query != question:
             hits, relevance_hits = await _own_words(
-                question=question, rewritten=rewritten.query, hits=hits,
+                question=question, history=history, hits=hits,
                 relevance_hits=relevance_hits, scope=scope, k=k, collection=collection,
                 page_url=page_url, stats=stats, result=result)
     except RetrievalUnavailable as exc:

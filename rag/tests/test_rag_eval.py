@@ -206,6 +206,20 @@ def test_conversation_mode_asks_every_question_in_one_chat_session(corpus):
     assert conversation["items"] == 2  # the single questions, one after another
     assert [t["id"] for t in conversation["turns"]] == ["q1", "q2"]
     assert conversation["recall@5"] == 1.0
+    # The out-of-scope questions are asked in between, and must still be refused there.
+    assert [t["id"] for t in conversation["out_of_scope_turns"]] == ["o1", "o2"]
+    assert conversation["out_of_scope"] == 2 and conversation["refusal_accuracy"] == 1.0
     # The second question stands on its own: the first one's topic is not searched with it.
     assert conversation["turns"][1]["rewrite"] == "kept"
     assert ChatSession.objects.count() == 0  # the evaluation session is deleted afterwards
+
+
+def test_out_of_scope_questions_are_spread_among_the_conversation_never_first():
+    from rag.evaluation import _interleaved
+
+    singles = [{"id": f"q{i}"} for i in range(6)]
+    outside = [{"id": "o1"}, {"id": "o2"}]
+    order = [item["id"] for item in _interleaved(singles, outside)]
+    assert order == ["q0", "q1", "o1", "q2", "q3", "o2", "q4", "q5"]
+    assert [item["id"] for item in _interleaved(singles[:1], outside)] == ["q0", "o1", "o2"]
+    assert _interleaved(singles, []) == singles

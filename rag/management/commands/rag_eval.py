@@ -240,6 +240,9 @@ class Command(BaseCommand):
                               f"{_fmt(conversation[recall]):>11}{_fmt(conversation[mrr]):>10}"
                               f"   key facts {_fmt(conversation['key_fact_hit_rate'])}, "
                               f"history used {conversation['history_used']}x")
+            if conversation["out_of_scope"]:
+                self.stdout.write(f"refusal accuracy in the conversation ({conversation['out_of_scope']} "
+                                  f"out-of-scope turns): {_fmt(conversation['refusal_accuracy'])}")
         self.stdout.write(f"version-lenient {recall}: {_fmt(metrics[f'{recall}_lenient'])}")
         self.stdout.write(f"refusal accuracy (out of scope): {_fmt(metrics['refusal_accuracy'])}")
         self.stdout.write(
@@ -285,6 +288,9 @@ class Command(BaseCommand):
                 ("min_mrr", metrics["all"][f"mrr@{MRR_CUTOFF}"], f"MRR@{MRR_CUTOFF}"),
                 ("min_refusal", metrics["refusal_accuracy"], "refusal accuracy"),
             )
+            if metrics.get("conversation", {}).get("refusal_accuracy") is not None:
+                floors += (("min_refusal", metrics["conversation"]["refusal_accuracy"],
+                            "refusal accuracy in the conversation"),)
             for option, value, label in floors:
                 floor = options.get(option)
                 if floor is not None and (value is None or value < floor):
