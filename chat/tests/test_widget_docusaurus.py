@@ -372,3 +372,21 @@ def test_phone_touch_targets_are_at_least_44_px(chromium, site):
     screenshot(page, "docusaurus-phone-touch")
     watch.assert_clean()
     context.close()
+
+
+def test_an_unrelated_question_in_the_middle_of_a_conversation_is_refused(context, site):
+    page = context.new_page()
+    watch = PageWatch(page)
+    page.goto(site.origin + "/docs/intro/")
+    page.locator("docs-chat .launcher").click()
+    first = ask(page, QUESTION, 1)
+    assert first.locator("[part=sources] a").count() >= 1
+    # The history now holds a docs topic; an unrelated question must not inherit it.
+    off_topic = ask(page, "Who won the football world cup in 2022?", 2)
+    assert "couldn't find this in the documentation" in off_topic.locator(".md").inner_text()
+    # And the conversation goes on: the next docs question is answered from its own page.
+    third = ask(page, "How do I deploy my site?", 3)
+    hrefs = [third.locator("[part=sources] a").nth(i).get_attribute("href")
+             for i in range(third.locator("[part=sources] a").count())]
+    assert any("/docs/tutorial-basics/deploy-your-site" in h for h in hrefs), hrefs
+    watch.assert_clean()
