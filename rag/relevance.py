@@ -13,13 +13,14 @@ import logging
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from . import sparse
-from .calibration import FALLBACK_THRESHOLD, RELEVANCE_HITS, Calibration, calibrate
+from .calibration import FALLBACK_THRESHOLD, Calibration, calibrate
 from .conf import rag_settings
 from .index.cache import PerGeneration
+from .scoring import RELEVANCE_HITS, CorpusStats, index_text, relevance_score
 
 logger = logging.getLogger(__name__)
 
@@ -59,24 +60,7 @@ class Decision:
 # --- corpus statistics and the relevance score ---------------------------------------------
 
 
-@dataclass(frozen=True)
-class CorpusStats:
-    documents: int
-    df: dict[int, int]  # term index → number of chunks containing the term
-    # page path (URL path, no trailing slash) → (version, locale), for scoping by page_url
-    pages: dict[str, tuple[str, str]] = field(default_factory=dict)
-    # rag.calibration.Calibration of this index (None: not calibrated, the fallback applies)
-    calibration: object = None
-
-    def idf(self, term: int) -> float:
-        return sparse.idf(self.documents, self.df.get(term, 0))
-
-
 _stats_cache: PerGeneration[CorpusStats] = PerGeneration(STATS_TTL)
-
-
-def _index_text(title: str, heading_path, text: str) -> str:
-    return f"{' > '.join([title or '', *(heading_path or [])])}\n\n{text or ''}"
 
 
 def corpus_stats(collection: str | None = None) -> CorpusStats | None:
@@ -108,7 +92,7 @@ def _read_stats(index, collection: str) -> CorpusStats | None:
         # chunks, encoding each once (the result is cached, see above).
         chunks = [c for cs in index.stored_chunks(collection, list(manifest.pages)).values()
                   for c in cs]
-        vectors = [sparse.encode_document(_index_text(c.title, c.heading_path, c.text))
+        vectors = [sparse.encode_document(index_text(c.title, c.heading_path, c.text))
                    for c in chunks]
         if saved is None:
             df: Counter = Counter()
@@ -120,43 +104,6 @@ def _read_stats(index, collection: str) -> CorpusStats | None:
     pages = {_page(entry.url): (entry.version, entry.locale)
              for entry in manifest.pages.values() if entry.url}
     return CorpusStats(documents=documents, df=dict(df), pages=pages, calibration=calibration)
-
-
-def relevance_score(*, query: str, hits, stats: CorpusStats) -> float:
-    """How well the best of the top hits matches the query, comparable across queries.
-
-    The BM25 score S of the best of the first RELEVANCE_HITS hits (computed here from the
-    hit text, so it does not depend on the index's score or on hybrid fusion), normalised as
-    S / sqrt(M × U): M is the query's maximum attainable score (the sum over its terms of
-    query weight × IDF × (k1 + 1), terms absent from the corpus counting with full IDF), U the
-    score of one perfectly matched unique term. That is the geometric mean of "share of the
-    query matched" (S / M, which punishes long chatty questions) and "amount matched" (S / U,
-    which lets any long question pass); it was the best of the normalisations measured on the
-    Jest set (docs/quality.md), and is dimensionless, so it carries over to other corpora.
-    """
-    if not hits:
-        return 0.0
-    documents = [sparse.encode_document(_index_text(h.title, h.heading_path, h.text))
-                 for h in hits[:RELEVANCE_HITS]]
-    return relevance_of_vectors(query=query, documents=documents, stats=stats)
-
-
-def relevance_of_vectors(*, query: str, documents: list, stats: CorpusStats) -> float:
-    """``relevance_score`` over already encoded hit vectors (rag.calibration reuses them)."""
-    query_vector = sparse.encode_query(query)
-    if not query_vector.indices or not documents:
-        return 0.0
-    weights = dict(zip(query_vector.indices, query_vector.values))
-    mass = sum(w * stats.idf(t) * (sparse.BM25_K1 + 1) for t, w in weights.items())
-    best = 0.0
-    for document in documents[:RELEVANCE_HITS]:
-        score = sum(weights[t] * stats.idf(t) * v
-                    for t, v in zip(document.indices, document.values) if t in weights)
-        best = max(best, score)
-    # One perfectly matched term absent elsewhere: the unit that makes scores comparable
-    # across corpora of different sizes (IDF grows with the log of the chunk count).
-    unit = sparse.idf(stats.documents, 0) * (sparse.BM25_K1 + 1)
-    return best / math.sqrt(mass * unit) if mass > 0 and unit > 0 else 0.0
 
 
 def relevance_threshold(stats: CorpusStats | None) -> float:
@@ -184,7 +131,7 @@ def unknown_subject(*, question: str, hits, stats: CorpusStats) -> bool:
     persist/store/middleware well, so its relevance score is high; but Zustand appears in one
     chunk of the whole corpus and in none of the hits: the docs do not cover it.
     """
-    text = " ".join(_index_text(h.title, h.heading_path, h.text) for h in hits[:SUBJECT_HITS]).lower()
+    text = " ".join(index_text(h.title, h.heading_path, h.text) for h in hits[:SUBJECT_HITS]).lower()
     for match in _NAME.finditer(question):
         before = question[:match.start()].rstrip()
         if not before or before[-1] in ".?!:;([\"'`":
@@ -221,7 +168,7 @@ def dense_relevance(*, query: str, hits) -> float | None:
 
     if not hits or not embeddings_configured():
         return None
-    texts = [query] + [_index_text(h.title, h.heading_path, h.text) for h in hits[:RELEVANCE_HITS]]
+    texts = [query] + [index_text(h.title, h.heading_path, h.text) for h in hits[:RELEVANCE_HITS]]
     try:
         vectors = embed_texts(texts)
     except Exception:

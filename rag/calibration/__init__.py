@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .. import sparse
+from ..scoring import RELEVANCE_HITS, CorpusStats, index_text, relevance_of_vectors
 
 OFFTOPIC_QUANTILE = 0.9
 # Added to the off-topic quantile. Measured: 0 (a margin of 0.08 refused 4-8% of the
@@ -32,7 +33,6 @@ HEADING_QUANTILE = 0.05
 HEADING_SAMPLE = 80
 # Without a corpus to measure (tiny test indexes): the value measured on the Jest set.
 FALLBACK_THRESHOLD = 0.3189
-RELEVANCE_HITS = 3
 _HEADING_WORDS = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
 
 
@@ -120,21 +120,15 @@ class _Scorer:
         return [self.vectors[n] for n in best]
 
 
-def _index_text(doc: _Doc) -> str:
-    return f"{' > '.join([doc.title or '', *(doc.heading_path or [])])}\n\n{doc.text or ''}"
-
-
 def calibrate(chunks, *, documents: int, df: dict[int, int], vectors: list | None = None) -> Calibration:
     """The threshold for an index holding ``chunks`` (anything with title/heading_path/text).
 
     ``vectors``: the chunks' sparse document vectors when the caller has them already
     (ingestion does), which saves encoding the corpus a second time.
     """
-    from ..relevance import CorpusStats, relevance_of_vectors
-
     docs = [_Doc(c.title, list(c.heading_path or []), c.text) for c in chunks]
     if vectors is None:
-        vectors = [sparse.encode_document(_index_text(d)) for d in docs]
+        vectors = [sparse.encode_document(index_text(d.title, d.heading_path, d.text)) for d in docs]
     stats = CorpusStats(documents=documents, df=df)
     scorer = _Scorer(vectors, documents, df)
 

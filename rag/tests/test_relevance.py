@@ -135,7 +135,7 @@ def test_dense_threshold_comes_from_the_measured_model_unless_set(settings):
 
 @pytest.mark.django_db
 def test_saved_term_statistics_match_counting_the_stored_chunks(small_docs):
-    from rag import relevance
+    from rag import relevance, scoring
     from rag.index import get_index
     from rag.ingestion import ingest_docs
 
@@ -149,6 +149,6 @@ def test_saved_term_statistics_match_counting_the_stored_chunks(small_docs):
         for chunk in chunks:
             total += 1
             counted.update({relevance.sparse.term_index(t) for t in relevance.sparse.tokenize(
-                relevance._index_text(chunk.title, chunk.heading_path, chunk.text))})
+                scoring.index_text(chunk.title, chunk.heading_path, chunk.text))})
     assert documents == total
     assert saved == dict(counted)
