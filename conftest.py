@@ -76,6 +76,11 @@ def start_server(server_db, tmp_path):
 
     yield start
     for server in servers:
+        if server.proc is not None and server.proc.poll() is not None:
+            # It died during the test: its log is the only record of why (shown with the
+            # failure as captured teardown output).
+            print(f"uvicorn on port {server.port} exited with {server.proc.returncode} during "
+                  f"the test; its log ends:\n{server.log_text()[-4000:]}")
         server.stop()
     if server_db.vendor == "postgresql" and not server_db.pooled:
         # Let the backends of the stopped servers exit before the test database is flushed
