@@ -27,23 +27,15 @@ from chat.chatkit.server import DocsChatKitServer  # noqa: E402
 from chat.chatkit.threads import RequestContext  # noqa: E402
 from chat.exceptions import AnswerInProgress  # noqa: E402
 from chat.models import ChatMessage  # noqa: E402
-from chat.tests.test_chatkit import BASE_URL, PAGES, QUESTION  # noqa: E402
+from chat.tests import test_chatkit  # noqa: E402
+from chat.tests.test_chatkit import QUESTION  # noqa: E402
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Status = ChatMessage.Status
 
 
-@pytest.fixture
-def docs(tmp_path, transactional_db):
-    """test_chatkit's small docs tree, ingested into this test's own index."""
-    from rag.ingestion import ingest_docs
-
-    root = tmp_path / "docs"
-    root.mkdir()
-    for name, text in PAGES.items():
-        (root / name).write_text(text, encoding="utf-8")
-    ingest_docs(docs_path=root, base_url=BASE_URL)
-    return root
+# test_chatkit's small docs tree, ingested into each test's own index (the same fixture).
+docs = test_chatkit.docs
 
 
 @sync_to_async
